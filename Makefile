@@ -1,0 +1,34 @@
+# The two commands of this repository:
+#   make run   execute every notebook offline (AWS emulated by localaws) and print the metrics table
+#   make test  the whole test suite: localaws unit tests plus every notebook under nbval
+# Both create or update the project virtualenv first (.venv, from requirements.txt).
+
+PYTHON ?= python3
+VENV   ?= .venv
+VPY    := $(VENV)/bin/python
+
+.PHONY: setup run test samples clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run     execute every notebook offline and print the metrics table"
+	@echo "make test    run the whole test suite (unit tests + every notebook, offline)"
+	@echo "make setup   only create/update the virtualenv in $(VENV)"
+	@echo "make samples regenerate data/samples with data/make_samples.py"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml tools/setup_env.py
+	$(PYTHON) tools/setup_env.py --venv $(VENV)
+
+run: setup
+	$(VPY) -m tools.run_notebooks $(ARGS)
+
+test: setup
+	$(VPY) -m pytest $(ARGS)
+
+samples: setup
+	$(VPY) data/make_samples.py
+
+clean:
+	rm -rf build .pytest_cache chapter*/metrics

