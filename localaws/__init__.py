@@ -1,0 +1,1 @@
+"""Offline AWS for the book\x27s notebooks."""

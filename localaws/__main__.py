@@ -1,0 +1,76 @@
+"""Command line of the offline AWS.
+
+    python -m localaws serve [--port 4567] [--moto-port 4566]   # until Ctrl-C
+    python -m localaws run [--strict] -- COMMAND [ARG ...]      # COMMAND with AWS emulated
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+
+from .emulator import Emulator
+
+
+def _serve(args) -> int:
+    emulator = Emulator(port=args.port, moto_port=args.moto_port, strict=args.strict,
+                        echo_logs=args.verbose).start()
+    print(f"localaws is up: moto (S3, STS, IAM, Logs ...) at {emulator.moto_url}, "
+          f"SageMaker and the computing services at {emulator.url}")
+    print("In another shell, point boto3 and the SageMaker SDK here with:\n")
+    for key, value in sorted(emulator.env.items()):
+        print(f"export {key}={shlex.quote(value)}")
+    print("\nCtrl-C stops it.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        print("localaws stopped")
+    return 0
+
+
+def _run(args) -> int:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        print("localaws run: give a command after --, e.g. python -m localaws run -- jupyter lab",
+              file=sys.stderr)
+        return 2
+    with Emulator(strict=args.strict, echo_logs=args.verbose) as emulator:
+        env = {**os.environ, **emulator.env}
+        env.pop("AWS_PROFILE", None)
+        try:
+            return subprocess.run(command, env=env).returncode
+        except FileNotFoundError:
+            print(f"localaws run: command not found: {command[0]}", file=sys.stderr)
+            return 127
+        except KeyboardInterrupt:
+            return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--strict", action="store_true",
+                        help="check every response against botocore's service model (used by the tests)")
+    common.add_argument("--verbose", action="store_true", help="echo job logs to this terminal")
+    parser = argparse.ArgumentParser(prog="python -m localaws", description="Offline AWS for the book's notebooks")
+    commands = parser.add_subparsers(dest="action", required=True)
+    serve = commands.add_parser("serve", parents=[common],
+                                help="run the emulator until Ctrl-C and print its environment")
+    serve.add_argument("--port", type=int, default=4567, help="port of SageMaker & co. (default 4567)")
+    serve.add_argument("--moto-port", type=int, default=4566, help="port of moto's services (default 4566)")
+    run = commands.add_parser("run", parents=[common], help="run a command with AWS emulated, then stop")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    return _serve(args) if args.action == "serve" else _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

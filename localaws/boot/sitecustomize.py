@@ -1,0 +1,107 @@
+"""Python runs this at start-up in every process `localaws run` (or the tests) launch,
+because localaws puts this folder on PYTHONPATH. It touches one thing.
+
+The SageMaker SDK's waiters sleep *before* their first status check: 5 s in every
+`fit()` and `transform()`, 30 s in every `deploy()`, even when the job is already
+finished, as localaws's jobs are. Here `sagemaker.session` gets its own clock: `sleep()`
+returns after at most 0.1 s of real time and `time()` moves forward by the time it was
+asked to sleep, so the SDK's polling logic runs unchanged, without the wall-clock wait.
+
+It also remembers which SDK config it has validated: the SDK checks its config file
+against its JSON schema on every setting it looks up (about 0.1 s each, some 70 times per
+notebook), and localaws relies on that file for the default bucket and telemetry opt-out.
+Nothing else in the process is affected; set LOCALAWS_FAST_POLL=0 to switch it off.
+"""
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import sys
+import time as _time
+
+MAX_REAL_SLEEP = 0.1
+
+
+class _FastClock:
+    """The `time` module as sagemaker.session sees it."""
+
+    def __init__(self):
+        self._skipped = 0.0
+
+    def sleep(self, seconds):
+        real = min(max(seconds, 0.0), MAX_REAL_SLEEP)
+        _time.sleep(real)
+        self._skipped += max(seconds - real, 0.0)
+
+    def time(self):
+        return _time.time() + self._skipped
+
+    def monotonic(self):
+        return _time.monotonic() + self._skipped
+
+    def __getattr__(self, name):
+        return getattr(_time, name)
+
+
+def _fast_clock(module):
+    module.time = _FastClock()
+
+
+def _validate_once(module):
+    validate, seen = module.validate_sagemaker_config, set()
+
+    def validate_sagemaker_config(sagemaker_config=None):
+        key = json.dumps(sagemaker_config, sort_keys=True, default=str)
+        if key not in seen:
+            validate(sagemaker_config)
+            seen.add(key)
+
+    module.validate_sagemaker_config = validate_sagemaker_config
+
+
+PATCHES = {"sagemaker.session": _fast_clock, "sagemaker.config.config": _validate_once}
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    def __init__(self, inner, patch):
+        self._inner, self._patch = inner, patch
+
+    def create_module(self, spec):
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module):
+        self._inner.exec_module(module)
+        self._patch(module)
+
+    def __getattr__(self, name):  # get_source, get_filename ... of the real loader
+        return getattr(self._inner, name)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in PATCHES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchingLoader(spec.loader, PATCHES[name])
+        return spec
+
+
+def _chain_next_sitecustomize():
+    """Run the sitecustomize this one shadows, if the environment has one."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    others = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", others)
+    if spec and spec.loader:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+
+
+if os.environ.get("LOCALAWS_FAST_POLL", "1") == "1":
+    sys.meta_path.insert(0, _Finder())
+try:
+    import importlib.util
+
+    _chain_next_sitecustomize()
+except Exception as err:  # never break interpreter start-up
+    print(f"localaws: the environment's own sitecustomize failed: {err!r}", file=sys.stderr)

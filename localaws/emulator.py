@@ -1,0 +1,112 @@
+"""Start and stop the offline AWS, and the environment that sends boto3 and the SDK to it.
+
+moto's server keeps the bookkeeping services (S3, STS, IAM, CloudWatch Logs, EMR, Glue,
+Athena ...); our own server computes what moto can only record (SageMaker training,
+hosting and transform). boto3 picks the endpoints from `AWS_ENDPOINT_URL` and
+`AWS_ENDPOINT_URL_<SERVICE>`, so notebooks need no emulator code at all.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from moto.server import ThreadedMotoServer
+
+from .services import build_services
+from .server import HttpServer, Router
+from .storage import Logs, S3
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/LocalSageMakerExecutionRole"
+DEFAULT_BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"  # the name the SDK would give it on AWS
+BOOT_DIR = Path(__file__).resolve().parent / "boot"
+
+
+class Emulator:
+    """Both servers on 127.0.0.1 (port 0 = any free port)."""
+
+    def __init__(self, port: int = 0, moto_port: int = 0, workdir: str | None = None,
+                 strict: bool = False, echo_logs: bool = False, sync_seconds: float = 50.0):
+        self.port, self.moto_port = port, moto_port
+        self.strict, self.echo_logs, self.sync_seconds = strict, echo_logs, sync_seconds
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="localaws-"))
+        self.moto: ThreadedMotoServer | None = None
+        self.http: HttpServer | None = None
+        self.services: dict = {}
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> "Emulator":
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        self.s3, self.logs = S3(self.moto_url, REGION), Logs(self.moto_url, REGION, echo=self.echo_logs)
+        self.services = build_services(self)
+        self.http = HttpServer(Router(list(self.services.values())), port=self.port).start()
+        self._write_sdk_config()
+        return self
+
+    def stop(self) -> None:
+        if self.http:
+            self.http.stop()
+        if self.moto:
+            self.moto.stop()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    # ------------------------------------------------------------ environment
+    def _write_sdk_config(self) -> None:
+        # The SDK asks STS for the account at its regional URL (ignoring AWS_ENDPOINT_URL) to
+        # name the default bucket; its own config file names the bucket instead.
+        (self.workdir / "sagemaker-config.yaml").write_text(
+            "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n"
+            "      TelemetryOptOut: true\n"  # offline: no usage pings to AWS
+            f"      Session:\n        DefaultS3Bucket: {DEFAULT_BUCKET}\n")
+        (self.workdir / "aws-config").write_text(f"[default]\nregion = {REGION}\n")
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Variables that point boto3, the SageMaker SDK and our tools at this emulator."""
+        env = {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_CONFIG_FILE": str(self.workdir / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.workdir / "aws-config"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "SAGEMAKER_ROLE_ARN": ROLE_ARN,
+            "SAGEMAKER_USER_CONFIG_OVERRIDE": str(self.workdir / "sagemaker-config.yaml"),
+            "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+            "LOCALAWS_ENDPOINT": self.url,
+            "LOCALAWS_FAST_POLL": os.environ.get("LOCALAWS_FAST_POLL", "1"),
+            "PYTHONPATH": os.pathsep.join(p for p in (str(BOOT_DIR), os.environ.get("PYTHONPATH")) if p),
+        }
+        for service in self.services.values():
+            for variable in getattr(service, "endpoint_variables", ()):
+                env[variable] = self.url
+        return env
+
+    def export(self) -> None:
+        """Set the environment in this process (child processes, e.g. kernels, inherit it)."""
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update(self.env)

@@ -1,0 +1,18 @@
+"""Emulated Amazon SageMaker: control plane (jobs, models, endpoints) and runtime."""
+from __future__ import annotations
+
+from ..protocol import JsonProtocolService
+from .models import SageMakerBackend
+from .responses import SageMakerResponses
+from .runtime import RuntimeService
+
+
+def build(emulator) -> dict:
+    backend = SageMakerBackend(emulator.s3, emulator.logs, emulator.workdir, emulator.sync_seconds)
+    control = JsonProtocolService("sagemaker", SageMakerResponses(backend), strict=emulator.strict)
+    control.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER",)
+    control.leftovers = backend.leftovers
+    control.clear_leftovers = backend.clear_leftovers
+    runtime = RuntimeService(backend)
+    runtime.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",)
+    return {"sagemaker": control, "sagemaker-runtime": runtime}

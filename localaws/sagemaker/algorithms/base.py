@@ -1,0 +1,91 @@
+"""What every emulated built-in algorithm shares: channels, hyperparameters, errors.
+
+An algorithm module provides
+
+    HYPERPARAMETERS: dict[str, Hyperparameter]
+    train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log) -> dict[str, float]
+    load(model_dir: Path) -> a model with .predict(body, content_type, accept) -> (bytes, str)
+                             and .default_accept
+
+and knows nothing of HTTP, S3 or the job bookkeeping around it, so it can be tested alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+Log = Callable[[str], None]
+REQUIRED = object()
+
+
+class ClientError(Exception):
+    """A problem with the user's data, hyperparameters or request (AWS says "ClientError")."""
+
+
+@dataclass
+class Channel:
+    name: str
+    path: Path
+    content_type: str | None = None
+    files: list[Path] = field(default_factory=list)
+
+    def data_files(self) -> list[Path]:
+        found = self.files or sorted(p for p in self.path.rglob("*") if p.is_file())
+        found = [p for p in found if not p.name.startswith(".")]
+        if not found:
+            raise ClientError(f"channel '{self.name}' has no data files")
+        return found
+
+
+@dataclass
+class Hyperparameter:
+    kind: type | str  # int, float, bool, str; or "auto-int"/"auto-float" for values that may be 'auto'
+    default: Any = REQUIRED
+    choices: Iterable[str] | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def parse(self, name: str, raw: str) -> Any:
+        text = str(raw).strip()
+        kind = self.kind
+        if isinstance(kind, str) and kind.startswith("auto-"):
+            if text.lower() == "auto":
+                return "auto"
+            kind = {"auto-int": int, "auto-float": float}[kind]
+        try:
+            if kind is bool:
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(text)
+                value: Any = text.lower() in ("true", "1")
+            elif kind is int:
+                value = int(float(text)) if float(text).is_integer() else int(text)
+            elif kind is float:
+                value = float(text)
+            else:
+                value = text
+        except ValueError:
+            raise ClientError(f"hyperparameter '{name}' must be {getattr(kind, '__name__', kind)}, got {raw!r}")
+        if self.choices is not None and value not in self.choices:
+            raise ClientError(f"hyperparameter '{name}' must be one of {sorted(self.choices)}, got {raw!r}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise ClientError(f"hyperparameter '{name}' must be in [{self.low}, {self.high}], got {raw!r}")
+        return value
+
+
+def parse_hyperparameters(spec: dict[str, Hyperparameter], raw: dict[str, str],
+                          ignore: Iterable[str] = ()) -> dict[str, Any]:
+    """Typed hyperparameters with defaults, or ClientError for unknown/missing/invalid ones."""
+    raw = {k: v for k, v in (raw or {}).items() if k not in set(ignore) and not k.startswith("_")}
+    unknown = sorted(set(raw) - set(spec))
+    if unknown:
+        raise ClientError(f"unknown hyperparameter(s) {unknown}; this algorithm takes {sorted(spec)}")
+    missing = sorted(n for n, h in spec.items() if h.default is REQUIRED and n not in raw)
+    if missing:
+        raise ClientError(f"missing required hyperparameter(s): {', '.join(missing)}")
+    return {n: h.parse(n, raw[n]) if n in raw else h.default for n, h in spec.items()}
+
+
+def media_type(content_type: str | None, default: str) -> str:
+    """'text/csv; label_size=1' -> 'text/csv'."""
+    return (content_type or default).split(";")[0].strip().lower()

@@ -1,0 +1,436 @@
+"""SageMaker's resources and what happens to them: training jobs really train, endpoints
+really load their model, transform jobs really predict.
+
+Each resource is kept as the dict its Describe* call returns, updated as it moves through
+its statuses. Jobs run on a worker thread; a Create* call waits for its job (up to
+`sync_seconds`) so that with small data it returns a finished job and the SDK's waiters
+have nothing to wait for, while a long job simply stays InProgress until it is done.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from ..storage import S3, Logs, LogStream
+from . import algorithms, transform
+from .algorithms.base import Channel, ClientError, parse_hyperparameters
+from .exceptions import already_exists, in_use, invalid, not_found
+
+ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def arn(region: str, kind: str, name: str) -> str:
+    return f"arn:aws:sagemaker:{region}:{ACCOUNT}:{kind}/{name.lower()}"
+
+
+def run_and_wait(work: Callable[[], None], wait_seconds: float, name: str) -> None:
+    """Run `work` on a thread; return when it is done or after `wait_seconds`."""
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    thread.join(wait_seconds)
+
+
+def failure_reason(err: BaseException) -> str:
+    if isinstance(err, ClientError):
+        return f"ClientError: {err}"
+    if isinstance(err, FileNotFoundError):
+        return f"ClientError: Data download failed: {err}"
+    return f"AlgorithmError: {type(err).__name__}: {err}"
+
+
+class LoadedModel:
+    """A model.tar.gz unpacked and loaded by its algorithm, ready to predict."""
+
+    def __init__(self, model_desc: dict, s3: S3, workdir: Path):
+        container = model_desc.get("PrimaryContainer") or (model_desc.get("Containers") or [{}])[0]
+        image, data_url = container.get("Image", ""), container.get("ModelDataUrl")
+        self.algorithm = algorithms.for_image(image)
+        self.image = image
+        self.dir = Path(tempfile.mkdtemp(prefix="model-", dir=workdir))
+        if data_url:
+            archive = self.dir / "model.tar.gz"
+            archive.write_bytes(s3.read(data_url))
+            with tarfile.open(archive) as tar:
+                tar.extractall(self.dir, filter="data")
+            archive.unlink()
+        self.predictor = self.algorithm.load(self.dir)
+
+    def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
+        return self.predictor.predict(body, content_type, accept)
+
+    @property
+    def default_accept(self) -> str:
+        return getattr(self.predictor, "default_accept", "application/json")
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SageMakerBackend:
+    def __init__(self, s3: S3, logs: Logs, workdir: Path, sync_seconds: float = 50.0):
+        self.s3, self.logs, self.workdir, self.sync_seconds = s3, logs, Path(workdir), sync_seconds
+        self.lock = threading.RLock()
+        self.training_jobs: dict[str, dict] = {}
+        self.models: dict[str, dict] = {}
+        self.endpoint_configs: dict[str, dict] = {}
+        self.endpoints: dict[str, dict] = {}
+        self.live: dict[str, dict[str, LoadedModel]] = {}  # endpoint -> variant -> model
+        self.transform_jobs: dict[str, dict] = {}
+        self.tags: dict[str, list[dict]] = {}
+        self.stop_requested: set[str] = set()
+
+    # ------------------------------------------------------------ lookups
+    @staticmethod
+    def _get(table: dict, name: str, message: str) -> dict:
+        try:
+            return table[name]
+        except KeyError:
+            raise not_found(message) from None
+
+    def training_job(self, name: str) -> dict:
+        return self._get(self.training_jobs, name, "Requested resource not found.")
+
+    def model(self, name: str) -> dict:
+        return self._get(self.models, name, f"Could not find model \"{arn('us-east-1', 'model', name)}\".")
+
+    def endpoint_config(self, name: str) -> dict:
+        return self._get(self.endpoint_configs, name, f"Could not find endpoint configuration \"{name}\".")
+
+    def endpoint(self, name: str) -> dict:
+        return self._get(self.endpoints, name, f"Could not find endpoint \"{name}\".")
+
+    def transform_job(self, name: str) -> dict:
+        return self._get(self.transform_jobs, name, "Requested resource not found.")
+
+    def _tag(self, resource_arn: str, tags: list[dict] | None) -> None:
+        if tags:
+            current = {t["Key"]: t for t in self.tags.get(resource_arn, [])}
+            current.update({t["Key"]: t for t in tags})
+            self.tags[resource_arn] = list(current.values())
+
+    # ------------------------------------------------------------ training
+    def create_training_job(self, params: dict, region: str) -> dict:
+        name = params["TrainingJobName"]
+        spec = params.get("AlgorithmSpecification") or {}
+        if not spec.get("TrainingImage") and not spec.get("AlgorithmName"):
+            raise invalid("AlgorithmSpecification must name a TrainingImage or an AlgorithmName.")
+        output = params["OutputDataConfig"]["S3OutputPath"].rstrip("/")
+        created = now()
+        job = {
+            "TrainingJobName": name,
+            "TrainingJobArn": arn(region, "training-job", name),
+            "ModelArtifacts": {"S3ModelArtifacts": f"{output}/{name}/output/model.tar.gz"},
+            "TrainingJobStatus": "InProgress",
+            "SecondaryStatus": "Starting",
+            "HyperParameters": params.get("HyperParameters", {}),
+            "AlgorithmSpecification": {"TrainingInputMode": "File", **spec},
+            "RoleArn": params["RoleArn"],
+            "InputDataConfig": params.get("InputDataConfig", []),
+            "OutputDataConfig": params["OutputDataConfig"],
+            "ResourceConfig": params.get("ResourceConfig", {"InstanceType": "ml.m5.large",
+                                                          "InstanceCount": 1, "VolumeSizeInGB": 30}),
+            "StoppingCondition": params.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
+            "CreationTime": created,
+            "LastModifiedTime": created,
+            "SecondaryStatusTransitions": [],
+            "EnableNetworkIsolation": params.get("EnableNetworkIsolation", False),
+            "EnableInterContainerTrafficEncryption": params.get("EnableInterContainerTrafficEncryption", False),
+            "EnableManagedSpotTraining": params.get("EnableManagedSpotTraining", False),
+        }
+        for optional in ("VpcConfig", "CheckpointConfig", "Environment", "DebugHookConfig",
+                         "TensorBoardOutputConfig", "ExperimentConfig", "RetryStrategy"):
+            if optional in params:
+                job[optional] = params[optional]
+        with self.lock:
+            if name in self.training_jobs:
+                raise in_use(f"Training job names must be unique within an AWS account and region, "
+                             f"and a training job with this name already exists ({job['TrainingJobArn']})")
+            self.training_jobs[name] = job
+            self._tag(job["TrainingJobArn"], params.get("Tags"))
+        run_and_wait(lambda: self._train(job), self.sync_seconds, f"train-{name}")
+        return {"TrainingJobArn": job["TrainingJobArn"]}
+
+    def _secondary(self, job: dict, status: str, message: str) -> None:
+        stamp = now()
+        transitions = job["SecondaryStatusTransitions"]
+        if transitions:
+            transitions[-1]["EndTime"] = stamp
+        transitions.append({"Status": status, "StartTime": stamp, "StatusMessage": message})
+        job["SecondaryStatus"] = status
+        job["LastModifiedTime"] = stamp
+
+    def _train(self, job: dict) -> None:
+        name = job["TrainingJobName"]
+        log = self.logs.stream(TRAINING_LOG_GROUP, f"{name}/algo-1-{int(time.time())}")
+        started = now()
+        job["TrainingStartTime"] = started
+        try:
+            self._secondary(job, "Starting", "Preparing the instances for training")
+            image = job["AlgorithmSpecification"].get("TrainingImage") or job["AlgorithmSpecification"]["AlgorithmName"]
+            algorithm = algorithms.for_image(image)
+            log(f"[localaws] {algorithms.repository_of(image)} computed by {algorithm.__name__}")
+            hyperparameters = parse_hyperparameters(algorithm.HYPERPARAMETERS, job["HyperParameters"])
+            log(f"[localaws] hyperparameters: {hyperparameters}")
+            with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=self.workdir) as work:
+                root = Path(work)
+                self._secondary(job, "Downloading", "Downloading input data")
+                channels = self._download_channels(job, root / "input" / "data", log)
+                self._secondary(job, "Training", "Training image download completed. Training in progress.")
+                model_dir = root / "model"
+                model_dir.mkdir()
+                metrics = algorithm.train(channels, hyperparameters, model_dir, log)
+                self._secondary(job, "Uploading", "Uploading generated training model")
+                archive = root / "model.tar.gz"
+                with tarfile.open(archive, "w:gz") as tar:
+                    for item in sorted(model_dir.iterdir()):
+                        tar.add(item, arcname=item.name)
+                self.s3.upload(archive, job["ModelArtifacts"]["S3ModelArtifacts"])
+            stamp = now()
+            job["FinalMetricDataList"] = [{"MetricName": k, "Value": float(v), "Timestamp": stamp}
+                                          for k, v in (metrics or {}).items()]
+            stopped = name in self.stop_requested
+            self._secondary(job, "Stopped" if stopped else "Completed",
+                            "Training job stopped" if stopped else "Training job completed")
+            job["TrainingJobStatus"] = "Stopped" if stopped else "Completed"
+        except Exception as err:  # the job fails, as on AWS; the reason says why
+            job["FailureReason"] = failure_reason(err)
+            log(job["FailureReason"])
+            if not isinstance(err, (ClientError, FileNotFoundError)):
+                log(traceback.format_exc())
+            self._secondary(job, "Failed", job["FailureReason"])
+            job["TrainingJobStatus"] = "Failed"
+        finally:
+            ended = now()
+            job["TrainingEndTime"] = ended
+            job["SecondaryStatusTransitions"][-1]["EndTime"] = ended
+            seconds = max(1, int((ended - started).total_seconds()))
+            job["TrainingTimeInSeconds"] = job["BillableTimeInSeconds"] = seconds
+            log.flush()
+
+    def _download_channels(self, job: dict, root: Path, log: LogStream) -> dict[str, Channel]:
+        channels = {}
+        for channel in job["InputDataConfig"]:
+            name = channel["ChannelName"]
+            source = channel["DataSource"].get("S3DataSource")
+            if not source:
+                raise ClientError(f"channel '{name}': only S3 data sources are emulated")
+            path = root / name
+            path.mkdir(parents=True)
+            if source.get("S3DataType", "S3Prefix") == "ManifestFile":
+                files = self._download_manifest(source["S3Uri"], path)
+            else:
+                files = self.s3.download_prefix(source["S3Uri"], path)
+            log(f"[localaws] channel '{name}': {len(files)} file(s) from {source['S3Uri']}")
+            channels[name] = Channel(name, path, channel.get("ContentType"), files)
+        return channels
+
+    def _download_manifest(self, uri: str, dest: Path) -> list[Path]:
+        import json
+
+        entries = json.loads(self.s3.read(uri))
+        prefix = entries[0]["prefix"]
+        files = []
+        for key in entries[1:]:
+            target = dest / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.s3.read(prefix.rstrip("/") + "/" + key))
+            files.append(target)
+        return files
+
+    def stop_training_job(self, name: str) -> None:
+        job = self.training_job(name)
+        if job["TrainingJobStatus"] != "InProgress":
+            raise invalid(f"The training job status is {job['TrainingJobStatus']}; only an "
+                          "InProgress job can be stopped.")
+        self.stop_requested.add(name)
+        job["TrainingJobStatus"] = "Stopping"
+
+    # ------------------------------------------------------------ models and endpoints
+    def create_model(self, params: dict, region: str) -> dict:
+        name = params["ModelName"]
+        if not params.get("PrimaryContainer") and not params.get("Containers"):
+            raise invalid("Either PrimaryContainer or Containers must be specified.")
+        model = {"ModelName": name, "ModelArn": arn(region, "model", name), "CreationTime": now(),
+                 "ExecutionRoleArn": params.get("ExecutionRoleArn"),
+                 "EnableNetworkIsolation": params.get("EnableNetworkIsolation", False)}
+        for key in ("PrimaryContainer", "Containers", "VpcConfig", "InferenceExecutionConfig"):
+            if key in params:
+                model[key] = params[key]
+        with self.lock:
+            if name in self.models:
+                raise already_exists(f"model \"{model['ModelArn']}\"")
+            self.models[name] = model
+            self._tag(model["ModelArn"], params.get("Tags"))
+        return {"ModelArn": model["ModelArn"]}
+
+    def delete_model(self, name: str) -> None:
+        with self.lock:
+            self.model(name)
+            del self.models[name]
+
+    def create_endpoint_config(self, params: dict, region: str) -> dict:
+        name = params["EndpointConfigName"]
+        variants = params["ProductionVariants"]
+        for variant in variants:
+            if variant["ModelName"] not in self.models:
+                raise invalid(f"Could not find model \"{arn(region, 'model', variant['ModelName'])}\".")
+        config = {"EndpointConfigName": name, "EndpointConfigArn": arn(region, "endpoint-config", name),
+                  "ProductionVariants": [{"InitialVariantWeight": 1.0, **v} for v in variants],
+                  "CreationTime": now()}
+        for key in ("DataCaptureConfig", "KmsKeyId", "AsyncInferenceConfig"):
+            if key in params:
+                config[key] = params[key]
+        with self.lock:
+            if name in self.endpoint_configs:
+                raise already_exists(f"endpoint configuration \"{config['EndpointConfigArn']}\"")
+            self.endpoint_configs[name] = config
+            self._tag(config["EndpointConfigArn"], params.get("Tags"))
+        return {"EndpointConfigArn": config["EndpointConfigArn"]}
+
+    def delete_endpoint_config(self, name: str) -> None:
+        with self.lock:
+            self.endpoint_config(name)
+            del self.endpoint_configs[name]
+
+    def create_endpoint(self, params: dict, region: str) -> dict:
+        name, config_name = params["EndpointName"], params["EndpointConfigName"]
+        config = self.endpoint_config(config_name)
+        created = now()
+        endpoint = {"EndpointName": name, "EndpointArn": arn(region, "endpoint", name),
+                    "EndpointConfigName": config_name, "EndpointStatus": "Creating",
+                    "CreationTime": created, "LastModifiedTime": created}
+        with self.lock:
+            if name in self.endpoints:
+                raise already_exists(f"endpoint \"{endpoint['EndpointArn']}\"")
+            self.endpoints[name] = endpoint
+            self._tag(endpoint["EndpointArn"], params.get("Tags"))
+        run_and_wait(lambda: self._bring_up(endpoint, config), self.sync_seconds, f"endpoint-{name}")
+        return {"EndpointArn": endpoint["EndpointArn"]}
+
+    def _bring_up(self, endpoint: dict, config: dict) -> None:
+        log = self.logs.stream(f"{ENDPOINT_LOG_GROUP}/{endpoint['EndpointName']}",
+                               f"AllTraffic/{int(time.time())}")
+        loaded: dict[str, LoadedModel] = {}
+        try:
+            for variant in config["ProductionVariants"]:
+                model = self.model(variant["ModelName"])
+                loaded[variant["VariantName"]] = LoadedModel(model, self.s3, self.workdir)
+                log(f"[localaws] variant {variant['VariantName']}: model {variant['ModelName']} loaded "
+                    f"({loaded[variant['VariantName']].algorithm.__name__})")
+            endpoint["ProductionVariants"] = [{
+                "VariantName": v["VariantName"],
+                "DeployedImages": [{"SpecifiedImage": loaded[v["VariantName"]].image,
+                                    "ResolvedImage": loaded[v["VariantName"]].image, "ResolutionTime": now()}],
+                "CurrentWeight": v.get("InitialVariantWeight", 1.0),
+                "DesiredWeight": v.get("InitialVariantWeight", 1.0),
+                "CurrentInstanceCount": v.get("InitialInstanceCount", 1),
+                "DesiredInstanceCount": v.get("InitialInstanceCount", 1)}
+                for v in config["ProductionVariants"]]
+            with self.lock:
+                if endpoint["EndpointName"] not in self.endpoints:  # deleted while loading
+                    raise RuntimeError("endpoint deleted while it was being created")
+                self.live[endpoint["EndpointName"]] = loaded
+            endpoint["EndpointStatus"] = "InService"
+        except Exception as err:
+            for model in loaded.values():
+                model.close()
+            endpoint["EndpointStatus"] = "Failed"
+            endpoint["FailureReason"] = failure_reason(err)
+            log(endpoint["FailureReason"])
+        finally:
+            endpoint["LastModifiedTime"] = now()
+            log.flush()
+
+    def delete_endpoint(self, name: str) -> None:
+        with self.lock:
+            self.endpoint(name)
+            del self.endpoints[name]
+            for model in self.live.pop(name, {}).values():
+                model.close()
+
+    def live_model(self, endpoint_name: str, variant: str | None) -> tuple[str, LoadedModel]:
+        with self.lock:
+            endpoint = self.endpoints.get(endpoint_name)
+            if endpoint is None or endpoint["EndpointStatus"] != "InService":
+                raise KeyError(endpoint_name)
+            models = self.live[endpoint_name]
+        if variant:
+            if variant not in models:
+                raise invalid(f"Variant {variant} not found for endpoint {endpoint_name}.")
+            return variant, models[variant]
+        first = next(iter(models))
+        return first, models[first]
+
+    # ------------------------------------------------------------ batch transform
+    def create_transform_job(self, params: dict, region: str) -> dict:
+        name = params["TransformJobName"]
+        self.model(params["ModelName"])
+        created = now()
+        job = {"TransformJobName": name, "TransformJobArn": arn(region, "transform-job", name),
+               "TransformJobStatus": "InProgress", "ModelName": params["ModelName"],
+               "TransformInput": {"SplitType": "None", "CompressionType": "None", **params["TransformInput"]},
+               "TransformOutput": {"AssembleWith": "None", **params["TransformOutput"]},
+               "TransformResources": params["TransformResources"],
+               "BatchStrategy": params.get("BatchStrategy", "MultiRecord"),
+               "MaxPayloadInMB": params.get("MaxPayloadInMB", 6),
+               "Environment": params.get("Environment", {}), "CreationTime": created}
+        for key in ("MaxConcurrentTransforms", "DataProcessing", "ModelClientConfig", "ExperimentConfig"):
+            if key in params:
+                job[key] = params[key]
+        with self.lock:
+            if name in self.transform_jobs:
+                raise in_use(f"Transform job names must be unique within an AWS account and region, "
+                             f"and a transform job with this name already exists ({job['TransformJobArn']})")
+            self.transform_jobs[name] = job
+            self._tag(job["TransformJobArn"], params.get("Tags"))
+        run_and_wait(lambda: self._transform(job), self.sync_seconds, f"transform-{name}")
+        return {"TransformJobArn": job["TransformJobArn"]}
+
+    def _transform(self, job: dict) -> None:
+        log = self.logs.stream(TRANSFORM_LOG_GROUP, f"{job['TransformJobName']}/i-localaws-{int(time.time())}")
+        job["TransformStartTime"] = now()
+        model = None
+        try:
+            model = LoadedModel(self.model(job["ModelName"]), self.s3, self.workdir)
+            log(f"[localaws] model {job['ModelName']} loaded ({model.algorithm.__name__})")
+            transform.run(job, self.s3, model, log)
+            job["TransformJobStatus"] = "Completed"
+        except Exception as err:
+            job["FailureReason"] = failure_reason(err)
+            job["TransformJobStatus"] = "Failed"
+            log(job["FailureReason"])
+            if not isinstance(err, (ClientError, FileNotFoundError)):
+                log(traceback.format_exc())
+        finally:
+            if model:
+                model.close()
+            job["TransformEndTime"] = now()
+            log.flush()
+
+    # ------------------------------------------------------------ what is still up
+    def leftovers(self) -> dict[str, list[str]]:
+        """Resources a notebook must delete in its cleanup (the tests check this)."""
+        with self.lock:
+            return {"endpoints": sorted(self.endpoints), "endpoint configs": sorted(self.endpoint_configs),
+                    "models": sorted(self.models)}
+
+    def clear_leftovers(self) -> None:
+        with self.lock:
+            for name in list(self.endpoints):
+                self.delete_endpoint(name)
+            self.endpoint_configs.clear()
+            self.models.clear()

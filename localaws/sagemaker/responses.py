@@ -1,0 +1,144 @@
+"""SageMaker's JSON-protocol operations: request parameters in, response dicts out.
+
+Method names are the operations in snake_case (CreateTrainingJob -> create_training_job);
+`localaws.protocol.JsonProtocolService` has already checked the request against
+botocore's input shape when one of these runs.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Callable
+
+from .models import SageMakerBackend
+
+
+def _page(items: list[dict], params: dict, key: str, default_max: int = 10) -> dict:
+    start = int(params.get("NextToken") or 0)
+    size = params.get("MaxResults") or default_max
+    result = {key: items[start:start + size]}
+    if start + size < len(items):
+        result["NextToken"] = str(start + size)
+    return result
+
+
+def _as_time(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromtimestamp(float(value), dt.timezone.utc)
+
+
+def _select(resources: list[dict], params: dict, name_key: str, status_key: str | None) -> list[dict]:
+    """Apply the filters and sort order every SageMaker List* call shares."""
+    found = []
+    for r in resources:
+        if params.get("NameContains") and params["NameContains"].lower() not in r[name_key].lower():
+            continue
+        if status_key and params.get("StatusEquals") and r.get(status_key) != params["StatusEquals"]:
+            continue
+        if params.get("CreationTimeAfter") and r["CreationTime"] <= _as_time(params["CreationTimeAfter"]):
+            continue
+        if params.get("CreationTimeBefore") and r["CreationTime"] >= _as_time(params["CreationTimeBefore"]):
+            continue
+        found.append(r)
+    sort_by = params.get("SortBy", "CreationTime")
+    field = {"Name": name_key, "Status": status_key}.get(sort_by, "CreationTime")
+    return sorted(found, key=lambda r: r.get(field) or "", reverse=params.get("SortOrder", "Descending") == "Descending")
+
+
+def _summaries(resources: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    return [{k: r[k] for k in keys if k in r} for r in resources]
+
+
+class SageMakerResponses:
+    def __init__(self, backend: SageMakerBackend):
+        self.backend = backend
+
+    def _describe(self, get: Callable[[str], dict], name: str) -> dict:
+        with self.backend.lock:
+            return copy.deepcopy(get(name))
+
+    # ---------------------------------------------------------------- training jobs
+    def create_training_job(self, p, region):
+        return self.backend.create_training_job(p, region)
+
+    def describe_training_job(self, p, region):
+        return self._describe(self.backend.training_job, p["TrainingJobName"])
+
+    def stop_training_job(self, p, region):
+        self.backend.stop_training_job(p["TrainingJobName"])
+
+    def list_training_jobs(self, p, region):
+        jobs = _select(list(self.backend.training_jobs.values()), p, "TrainingJobName", "TrainingJobStatus")
+        keys = ("TrainingJobName", "TrainingJobArn", "CreationTime", "TrainingEndTime",
+                "LastModifiedTime", "TrainingJobStatus", "SecondaryStatus")
+        return _page(_summaries(jobs, keys), p, "TrainingJobSummaries")
+
+    # ---------------------------------------------------------------- models
+    def create_model(self, p, region):
+        return self.backend.create_model(p, region)
+
+    def describe_model(self, p, region):
+        return self._describe(self.backend.model, p["ModelName"])
+
+    def delete_model(self, p, region):
+        self.backend.delete_model(p["ModelName"])
+
+    def list_models(self, p, region):
+        models = _select(list(self.backend.models.values()), p, "ModelName", None)
+        return _page(_summaries(models, ("ModelName", "ModelArn", "CreationTime")), p, "Models")
+
+    # ---------------------------------------------------------------- endpoint configs
+    def create_endpoint_config(self, p, region):
+        return self.backend.create_endpoint_config(p, region)
+
+    def describe_endpoint_config(self, p, region):
+        return self._describe(self.backend.endpoint_config, p["EndpointConfigName"])
+
+    def delete_endpoint_config(self, p, region):
+        self.backend.delete_endpoint_config(p["EndpointConfigName"])
+
+    def list_endpoint_configs(self, p, region):
+        configs = _select(list(self.backend.endpoint_configs.values()), p, "EndpointConfigName", None)
+        keys = ("EndpointConfigName", "EndpointConfigArn", "CreationTime")
+        return _page(_summaries(configs, keys), p, "EndpointConfigs")
+
+    # ---------------------------------------------------------------- endpoints
+    def create_endpoint(self, p, region):
+        return self.backend.create_endpoint(p, region)
+
+    def describe_endpoint(self, p, region):
+        return self._describe(self.backend.endpoint, p["EndpointName"])
+
+    def delete_endpoint(self, p, region):
+        self.backend.delete_endpoint(p["EndpointName"])
+
+    def list_endpoints(self, p, region):
+        endpoints = _select(list(self.backend.endpoints.values()), p, "EndpointName", "EndpointStatus")
+        keys = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus")
+        return _page(_summaries(endpoints, keys), p, "Endpoints")
+
+    # ---------------------------------------------------------------- transform jobs
+    def create_transform_job(self, p, region):
+        return self.backend.create_transform_job(p, region)
+
+    def describe_transform_job(self, p, region):
+        return self._describe(self.backend.transform_job, p["TransformJobName"])
+
+    def list_transform_jobs(self, p, region):
+        jobs = _select(list(self.backend.transform_jobs.values()), p, "TransformJobName", "TransformJobStatus")
+        keys = ("TransformJobName", "TransformJobArn", "CreationTime", "TransformEndTime",
+                "LastModifiedTime", "TransformJobStatus", "FailureReason")
+        return _page(_summaries(jobs, keys), p, "TransformJobSummaries")
+
+    # ---------------------------------------------------------------- tags
+    def add_tags(self, p, region):
+        self.backend._tag(p["ResourceArn"], p["Tags"])
+        return {"Tags": p["Tags"]}
+
+    def list_tags(self, p, region):
+        return _page(list(self.backend.tags.get(p["ResourceArn"], [])), p, "Tags", default_max=50)
+
+    def delete_tags(self, p, region):
+        tags = self.backend.tags.get(p["ResourceArn"], [])
+        self.backend.tags[p["ResourceArn"]] = [t for t in tags if t["Key"] not in set(p["TagKeys"])]

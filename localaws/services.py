@@ -1,0 +1,43 @@
+"""The services our own server answers, and a small admin API for the test harness."""
+from __future__ import annotations
+
+import json
+
+from werkzeug.wrappers import Request, Response
+
+ADMIN_PREFIX = "/_localaws/"
+
+
+class AdminService:
+    """GET /_localaws/leftovers: resources still up; POST /_localaws/reset: delete them."""
+
+    def __init__(self, services: dict):
+        self.services = services
+
+    def matches(self, request: Request) -> bool:
+        return request.path.startswith(ADMIN_PREFIX)
+
+    def __call__(self, request: Request) -> Response:
+        action = request.path[len(ADMIN_PREFIX):]
+        if action == "leftovers" and request.method == "GET":
+            found = {}
+            for service in self.services.values():
+                if hasattr(service, "leftovers"):
+                    found.update({k: v for k, v in service.leftovers().items() if v})
+            return Response(json.dumps(found), content_type="application/json")
+        if action == "reset" and request.method == "POST":
+            for service in self.services.values():
+                if hasattr(service, "clear_leftovers"):
+                    service.clear_leftovers()
+            return Response("{}", content_type="application/json")
+        return Response(json.dumps({"message": f"unknown admin call {request.path}"}), status=404,
+                        content_type="application/json")
+
+
+def build_services(emulator) -> dict:
+    from . import sagemaker
+
+    services: dict = {}
+    services.update(sagemaker.build(emulator))
+    services["admin"] = AdminService(dict(services))
+    return services
