@@ -1,0 +1,1 @@
+"""One module per sample data set; each has `make(out_dir: Path) -> list[Path]`."""
