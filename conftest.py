@@ -1,0 +1,147 @@
+"""The test session: one offline AWS for every test and notebook, started before any kernel.
+
+nbval runs each notebook cell by cell (lax mode: a cell fails only if it raises). After a
+notebook's last cell, a `checks` item asserts that its cleanup left nothing running and
+that the figures it recorded are within the bands of tools/figures/chapterNN.yml.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from tools import figures  # noqa: E402
+from tools.java import JavaNotFound, ensure_java_home  # noqa: E402
+
+NOTEBOOK_TIMES: dict[str, float] = {}
+_started: dict[str, float] = {}
+
+
+def _fail_cells_whose_reply_is_an_error():
+    """sagemaker-core installs rich's traceback printer in IPython, which shows an exception
+    as ordinary output instead of an 'error' message, the only thing nbval looks for: a
+    failing cell would pass. The kernel's execute_reply still says status 'error', so the
+    cell fails on that, with the printed traceback as its report."""
+    from nbval.kernel import RunningKernel
+    from nbval.plugin import IPyNbCell
+
+    def await_reply(self, msg_id, timeout=None):
+        while True:
+            msg = self.get_message(stream="shell", timeout=timeout)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                if msg["content"]["status"] == "aborted":
+                    raise RuntimeError("Kernel aborted execution request")
+                self.last_reply = msg["content"]
+                return
+
+    run_cell = IPyNbCell.runtest
+
+    def runtest(self):
+        self.parent.kernel.last_reply = None
+        run_cell(self)
+        reply = self.parent.kernel.last_reply or {}
+        if reply.get("status") == "error":
+            printed = "".join(o.get("text", "") for o in getattr(self, "test_outputs", []) or [])
+            self.raise_cell_error("Cell execution caused an exception",
+                                  f"\n{reply.get('ename')}: {reply.get('evalue')}\n" + printed[-6000:])
+
+    RunningKernel.await_reply = await_reply
+    IPyNbCell.runtest = runtest
+
+
+def pytest_configure(config):
+    _fail_cells_whose_reply_is_an_error()
+    try:
+        ensure_java_home()
+    except JavaNotFound as err:
+        raise pytest.UsageError(str(err))
+    os.environ["PYSPARK_PYTHON"] = sys.executable   # Spark workers use this virtualenv
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if "LOCALAWS_ENDPOINT" not in os.environ:       # not already under `python -m localaws run`
+        from localaws.emulator import Emulator
+
+        config._localaws = Emulator(strict=True).start()
+        config._localaws.export()
+
+
+def pytest_unconfigure(config):
+    emulator = getattr(config, "_localaws", None)
+    if emulator:
+        emulator.stop()
+
+
+def _admin(action: str, method: str = "GET") -> dict:
+    request = urllib.request.Request(f"{os.environ['LOCALAWS_ENDPOINT']}/_localaws/{action}", method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _is_cell(item) -> bool:
+    return type(item).__name__ == "IPyNbCell"
+
+
+class NotebookChecks(pytest.Item):
+    """Runs after a notebook's last cell: nothing left running, figures within their bands."""
+
+    def __init__(self, *, notebook: Path, **kwargs):
+        super().__init__(**kwargs)
+        self.notebook = notebook
+
+    def runtest(self):
+        relative = self.notebook.relative_to(ROOT).as_posix()
+        NOTEBOOK_TIMES[relative] = time.time() - _started.get(relative, time.time())
+        problems = []
+        leftovers = _admin("leftovers")
+        if leftovers:
+            _admin("reset", "POST")  # so the next notebook starts clean
+            problems.append(f"the notebook's cleanup left these running: {leftovers}")
+        expected = figures.load().get(relative)
+        if expected:
+            measured = figures.read_metrics(self.notebook)
+            path = figures.metrics_path(self.notebook)
+            if measured is None or path.stat().st_mtime < _started.get(relative, 0):
+                problems.append(f"no fresh metrics in {path.relative_to(ROOT)}")
+            else:
+                problems += figures.out_of_band(expected, measured)
+        if problems:
+            raise AssertionError(f"{relative}:\n  " + "\n  ".join(problems))
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.notebook.name}::checks"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Put a `checks` item right after the last cell of every notebook."""
+    result = []
+    for index, item in enumerate(items):
+        result.append(item)
+        following = items[index + 1] if index + 1 < len(items) else None
+        if _is_cell(item) and (following is None or following.parent is not item.parent):
+            notebook = Path(str(item.parent.path))
+            result.append(NotebookChecks.from_parent(item.parent, name="checks", notebook=notebook))
+    items[:] = result
+
+
+def pytest_runtest_setup(item):
+    if _is_cell(item):
+        relative = Path(str(item.parent.path)).relative_to(ROOT).as_posix()
+        _started.setdefault(relative, time.time())
+
+
+def pytest_terminal_summary(terminalreporter):
+    if NOTEBOOK_TIMES:
+        terminalreporter.section("notebook run times (offline)")
+        for name, seconds in sorted(NOTEBOOK_TIMES.items()):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {name}")
+        terminalreporter.write_line(f"{sum(NOTEBOOK_TIMES.values()):7.1f} s  all notebooks")
