@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from moto.server import ThreadedMotoServer
@@ -26,8 +27,16 @@ DEFAULT_BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"  # the name the SDK would give 
 BOOT_DIR = Path(__file__).resolve().parent / "boot"
 
 
+def _warm_up() -> None:
+    """Import what the first training job needs while the notebook is still starting up."""
+    import sagemaker.amazon.common  # noqa: F401  (RecordIO-protobuf)
+    import sklearn.linear_model  # noqa: F401
+
+
 class Emulator:
     """Both servers on 127.0.0.1 (port 0 = any free port)."""
+
+    BOOT_DIR = BOOT_DIR
 
     def __init__(self, port: int = 0, moto_port: int = 0, workdir: str | None = None,
                  strict: bool = False, echo_logs: bool = False, sync_seconds: float = 50.0):
@@ -42,6 +51,7 @@ class Emulator:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> "Emulator":
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        logging.getLogger("sagemaker.config").setLevel(logging.WARNING)  # its INFO lines go to stdout
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
@@ -51,6 +61,7 @@ class Emulator:
         self.services = build_services(self)
         self.http = HttpServer(Router(list(self.services.values())), port=self.port).start()
         self._write_sdk_config()
+        threading.Thread(target=_warm_up, name="localaws-warm-up", daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -35,9 +35,18 @@ class AdminService:
 
 
 def build_services(emulator) -> dict:
-    from . import sagemaker
+    """Every subpackage of localaws with a `build(emulator) -> {name: service}` function
+    is a service our server answers (sagemaker, and each service added later)."""
+    import importlib
+    import pkgutil
+
+    import localaws
 
     services: dict = {}
-    services.update(sagemaker.build(emulator))
+    for module in pkgutil.iter_modules(localaws.__path__):
+        if module.ispkg and module.name not in ("boot",):
+            package = importlib.import_module(f"localaws.{module.name}")
+            if hasattr(package, "build"):
+                services.update(package.build(emulator))
     services["admin"] = AdminService(dict(services))
     return services

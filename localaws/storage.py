@@ -78,10 +78,12 @@ class LogStream:
     def __init__(self, logs: "Logs", group: str, stream: str, echo: bool = False):
         self.logs, self.group, self.stream, self.echo = logs, group, stream, echo
         self._pending: list[dict] = []
+        self.lines: list[str] = []  # everything written, for metric definitions to scan
         logs.ensure_stream(group, stream)
 
     def __call__(self, line: str) -> None:
         for part in str(line).splitlines() or [""]:
+            self.lines.append(part)
             self._pending.append({"timestamp": int(time.time() * 1000), "message": part})
             if self.echo:
                 print(f"[{self.stream}] {part}", flush=True)

@@ -97,11 +97,12 @@ def _chain_next_sitecustomize():
         spec.loader.exec_module(module)
 
 
-if os.environ.get("LOCALAWS_FAST_POLL", "1") == "1":
+if os.environ.get("LOCALAWS_FAST_POLL", "1") == "1" and not any(isinstance(f, _Finder) for f in sys.meta_path):
     sys.meta_path.insert(0, _Finder())
-try:
-    import importlib.util
+if __name__ == "sitecustomize":  # at interpreter start-up (the test harness also runs this file directly)
+    try:
+        import importlib.util
 
-    _chain_next_sitecustomize()
-except Exception as err:  # never break interpreter start-up
-    print(f"localaws: the environment's own sitecustomize failed: {err!r}", file=sys.stderr)
+        _chain_next_sitecustomize()
+    except Exception as err:  # never break interpreter start-up
+        print(f"localaws: the environment's own sitecustomize failed: {err!r}", file=sys.stderr)

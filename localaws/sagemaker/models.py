@@ -9,6 +9,7 @@ have nothing to wait for, while a long job simply stays InProgress until it is d
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tarfile
 import tempfile
@@ -20,7 +21,7 @@ from typing import Callable
 
 from ..storage import S3, Logs, LogStream
 from . import algorithms, transform
-from .algorithms.base import Channel, ClientError, parse_hyperparameters
+from .algorithms.base import Channel, ClientError, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
 ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
@@ -50,6 +51,29 @@ def failure_reason(err: BaseException) -> str:
     if isinstance(err, FileNotFoundError):
         return f"ClientError: Data download failed: {err}"
     return f"AlgorithmError: {type(err).__name__}: {err}"
+
+
+def tar_directory(directory: Path, archive: Path) -> Path:
+    with tarfile.open(archive, "w:gz") as tar:
+        for item in sorted(directory.iterdir()):
+            tar.add(item, arcname=item.name)
+    return archive
+
+
+def metrics_from_log(definitions: list[dict] | None, lines: list[str]) -> dict[str, float]:
+    """Metrics by the job's own MetricDefinitions regexes, as SageMaker scrapes them from the
+    log (the last match of each wins)."""
+    found = {}
+    for definition in definitions or []:
+        pattern = re.compile(definition["Regex"])
+        for line in lines:
+            match = pattern.search(line)
+            if match:
+                try:
+                    found[definition["Name"]] = float(match.group(1))
+                except (IndexError, ValueError):
+                    pass
+    return found
 
 
 class LoadedModel:
@@ -183,25 +207,31 @@ class SageMakerBackend:
             image = job["AlgorithmSpecification"].get("TrainingImage") or job["AlgorithmSpecification"]["AlgorithmName"]
             algorithm = algorithms.for_image(image)
             log(f"[localaws] {algorithms.repository_of(image)} computed by {algorithm.__name__}")
-            hyperparameters = parse_hyperparameters(algorithm.HYPERPARAMETERS, job["HyperParameters"])
-            log(f"[localaws] hyperparameters: {hyperparameters}")
+            spec = algorithm.HYPERPARAMETERS
+            hyperparameters = job["HyperParameters"] if spec is None else \
+                parse_hyperparameters(spec, job["HyperParameters"])
+            log(f"[localaws] hyperparameters set: {job['HyperParameters']} (others at their defaults)")
             with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=self.workdir) as work:
                 root = Path(work)
                 self._secondary(job, "Downloading", "Downloading input data")
                 channels = self._download_channels(job, root / "input" / "data", log)
                 self._secondary(job, "Training", "Training image download completed. Training in progress.")
-                model_dir = root / "model"
+                model_dir, output_dir = root / "model", root / "output" / "data"
                 model_dir.mkdir()
-                metrics = algorithm.train(channels, hyperparameters, model_dir, log)
+                output_dir.mkdir(parents=True)
+                resources = job["ResourceConfig"]
+                context = TrainingContext(name, self.s3, output_dir, resources.get("InstanceType", ""),
+                                          resources.get("InstanceCount", 1), job.get("Environment", {}))
+                metrics = dict(algorithm.train(channels, hyperparameters, model_dir, log, context=context) or {})
+                metrics.update(metrics_from_log(job["AlgorithmSpecification"].get("MetricDefinitions"), log.lines))
                 self._secondary(job, "Uploading", "Uploading generated training model")
-                archive = root / "model.tar.gz"
-                with tarfile.open(archive, "w:gz") as tar:
-                    for item in sorted(model_dir.iterdir()):
-                        tar.add(item, arcname=item.name)
-                self.s3.upload(archive, job["ModelArtifacts"]["S3ModelArtifacts"])
+                output = job["ModelArtifacts"]["S3ModelArtifacts"].rsplit("/", 1)[0]
+                self.s3.upload(tar_directory(model_dir, root / "model.tar.gz"), f"{output}/model.tar.gz")
+                if any(output_dir.iterdir()):
+                    self.s3.upload(tar_directory(output_dir, root / "output.tar.gz"), f"{output}/output.tar.gz")
             stamp = now()
             job["FinalMetricDataList"] = [{"MetricName": k, "Value": float(v), "Timestamp": stamp}
-                                          for k, v in (metrics or {}).items()]
+                                          for k, v in metrics.items()]
             stopped = name in self.stop_requested
             self._secondary(job, "Stopped" if stopped else "Completed",
                             "Training job stopped" if stopped else "Training job completed")

@@ -3,18 +3,30 @@
 An algorithm is recognised by the ECR repository of the image URI that
 `sagemaker.image_uris.retrieve(...)` returns, e.g.
 `382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1` -> linear-learner.
+Each module of this package names its repositories in `REPOSITORIES`; see base.py for
+what else a module provides.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from types import ModuleType
 
 from .base import ClientError
 
-# ECR repository name -> module of this package that computes it
-ALGORITHMS = {
-    "linear-learner": "linear_learner",
-}
+def _registry() -> dict[str, str]:
+    """ECR repository name -> module of this package, from each module's REPOSITORIES."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in ("base", "formats") or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for repository in getattr(module, "REPOSITORIES", ()):
+            found[repository] = info.name
+    return found
+
+
+ALGORITHMS = _registry()
 
 
 def repository_of(image_uri: str) -> str:

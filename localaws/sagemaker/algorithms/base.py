@@ -2,12 +2,17 @@
 
 An algorithm module provides
 
-    HYPERPARAMETERS: dict[str, Hyperparameter]
-    train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log) -> dict[str, float]
+    REPOSITORIES: tuple[str, ...]   ECR repositories it answers for, e.g. ("linear-learner",)
+    HYPERPARAMETERS: dict[str, Hyperparameter] | None   (None: the raw strings are passed on,
+                     as framework containers such as TensorFlow script mode want them)
+    train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
+          context: TrainingContext) -> dict[str, float]   final metrics, e.g. {"test:mse": 1.2}
     load(model_dir: Path) -> a model with .predict(body, content_type, accept) -> (bytes, str)
                              and .default_accept
 
-and knows nothing of HTTP, S3 or the job bookkeeping around it, so it can be tested alone.
+and knows nothing of HTTP or the job bookkeeping around it, so it can be tested alone.
+Keep heavy imports (TensorFlow, xgboost ...) inside functions: every module is imported
+when localaws starts, to read its REPOSITORIES.
 """
 from __future__ import annotations
 
@@ -36,6 +41,17 @@ class Channel:
         if not found:
             raise ClientError(f"channel '{self.name}' has no data files")
         return found
+
+
+@dataclass
+class TrainingContext:
+    """What a job offers an algorithm beyond its data: for framework containers mostly."""
+    job_name: str
+    s3: Any = None                   # localaws.storage.S3, e.g. to fetch script-mode source code
+    output_dir: Path | None = None   # files left here become <output>/<job>/output/output.tar.gz
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+    environment: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -57,8 +57,9 @@ def read_recordio_records(data: bytes) -> list:
 
     try:
         return read_records(io.BytesIO(data))
-    except (AssertionError, Exception) as err:
-        raise ClientError(f"not RecordIO-protobuf data ({err!r})") from None
+    except Exception:
+        raise ClientError("the data is not RecordIO-protobuf; if it is CSV, declare it with "
+                          "content_type='text/csv' on the channel or request") from None
 
 
 def records_to_matrix(records: list, feature_dim: int | None = None):
@@ -96,9 +97,13 @@ def records_to_matrix(records: list, feature_dim: int | None = None):
     return X, y
 
 
-def read_channel(channel: Channel, feature_dim: int | None = None, label_first: bool = True):
-    """(X, y) of a training channel in CSV (label first) or RecordIO-protobuf."""
-    kind = media_type(channel.content_type, CSV)
+def read_channel(channel: Channel, feature_dim: int | None = None, label_first: bool = True,
+                 default: str = RECORDIO):
+    """(X, y) of a training channel in CSV (label first) or RecordIO-protobuf.
+
+    Amazon's first-party algorithms read RecordIO-protobuf when the channel names no
+    content type (the SDK's `record_set()` sends none); CSV must be declared."""
+    kind = media_type(channel.content_type, default)
     files = channel.data_files()
     if kind in (CSV, "text/csv;label_size=1"):
         matrix = read_csv_matrix(files)

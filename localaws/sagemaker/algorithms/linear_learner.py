@@ -19,6 +19,7 @@ from scipy import sparse
 from . import formats
 from .base import Channel, ClientError, Hyperparameter as H, Log
 
+REPOSITORIES = ("linear-learner",)
 AUTO_FLOAT, AUTO_INT = "auto-float", "auto-int"
 HYPERPARAMETERS = {
     "predictor_type": H(str, choices={"regressor", "binary_classifier", "multiclass_classifier"}),
@@ -66,7 +67,7 @@ REGRESSION_LOSSES = {  # LL loss -> (scikit-learn loss, its epsilon hyperparamet
 
 
 # ---------------------------------------------------------------- training
-def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log) -> dict[str, float]:
+def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, context=None) -> dict[str, float]:
     kind = hp["predictor_type"]
     if kind == "multiclass_classifier" and not hp["num_classes"]:
         raise ClientError("num_classes is required when predictor_type is multiclass_classifier")
@@ -209,8 +210,8 @@ def _candidates(kind: str, hp: dict) -> list:
 
 
 def _objective(kind: str, model, Xs, ys, scaler: _Scaler) -> float:
-    if kind == "regressor":
-        return float(np.mean((model.predict(Xs) - ys) ** 2))
+    if kind == "regressor":  # mean squared error in the label's own units
+        return float(np.mean((model.predict(Xs) - ys) ** 2)) * scaler.y_scale ** 2
     scores = _class_probabilities(model, Xs)
     picked = scores[np.arange(len(ys)), ys.astype(int)]
     return float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
@@ -322,9 +323,9 @@ class LinearModel:
                 out["roc_auc_score"] = float(m.roc_auc_score(y, s))
         else:
             pred = s.argmax(axis=1)
-            k = min(hp["accuracy_top_k"], s.shape[1])
+            top_k = np.argsort(s, axis=1)[:, -hp["accuracy_top_k"]:]
             out.update(multiclass_accuracy=float(np.mean(pred == y)),
-                       multiclass_top_k_accuracy=float(m.top_k_accuracy_score(y, s, k=k, labels=np.arange(s.shape[1]))),
+                       multiclass_top_k_accuracy=float(np.mean((top_k == y[:, None]).any(axis=1))),
                        macro_precision=float(m.precision_score(y, pred, average="macro", zero_division=0)),
                        macro_recall=float(m.recall_score(y, pred, average="macro", zero_division=0)),
                        macro_f_beta=float(m.fbeta_score(y, pred, beta=hp["f_beta"], average="macro", zero_division=0)))
