@@ -1,0 +1,50 @@
+"""Every notebook follows the skeleton of DESIGN.md §3 and holds no emulator code."""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from tools.notebooks import ROOT, all_notebooks, problems
+
+NOTEBOOKS = all_notebooks()
+FORBIDDEN = {
+    "emulator code": re.compile(r"(import|from)\s+(localaws|moto)\b|localaws\.\w|127\.0\.0\.1|localhost"),
+    "an offline branch": re.compile(r"if\s+(not\s+)?(OFFLINE|offline|LOCAL|local_mode)\b"),
+    "an account id": re.compile(r"\b\d{12}\b"),
+    "a hard-coded bucket": re.compile(r"s3://(?!\{)[a-z0-9][a-z0-9.-]+/"),
+    "an AWS key": re.compile(r"AKIA[0-9A-Z]{16}"),
+    "a hard-coded region": re.compile(r"['\"](us|eu|ap|sa|ca)-(east|west|north|south|central|northeast|southeast)-\d['\"]"),
+}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_skeleton(notebook):
+    assert problems(notebook) == []
+    nb = nbformat.read(notebook, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert any("metrics" in c.lower() for c in code[-3:]), "a metrics cell near the end"
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any("clean up" in h.lower() for h in headings), "a 'Clean up' section"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_emulator_code_or_hard_coded_aws_names(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for what, pattern in FORBIDDEN.items():
+            assert not pattern.search(cell.source), f"{what} in cell:\n{cell.source}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_code_cell_is_introduced_by_prose(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    for before, cell in zip(nb.cells, nb.cells[1:]):
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            assert before.cell_type == "markdown" or before.cell_type == "code", "cell order"
+    markdown = sum(c.cell_type == "markdown" for c in nb.cells)
+    code = sum(c.cell_type == "code" for c in nb.cells)
+    assert markdown >= code * 0.7, f"{markdown} prose cells for {code} code cells: explain more"
