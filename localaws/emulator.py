@@ -113,8 +113,12 @@ class Emulator:
             "PYTHONPATH": os.pathsep.join(p for p in (str(BOOT_DIR), os.environ.get("PYTHONPATH")) if p),
         }
         for service in self.services.values():
-            for variable in getattr(service, "endpoint_variables", ()):
-                env[variable] = self.url
+            # a service names the variables that point clients at it: a tuple of names (our URL)
+            # or a dict of name -> path under our URL (for non-AWS APIs such as Twitter's)
+            variables = getattr(service, "endpoint_variables", ())
+            if not isinstance(variables, dict):
+                variables = dict.fromkeys(variables, "")
+            env.update({name: self.url + path for name, path in variables.items()})
         return env
 
     def export(self) -> None:

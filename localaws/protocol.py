@@ -12,6 +12,7 @@ import functools
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import botocore.session
 from botocore.model import OperationModel, Shape
@@ -128,7 +129,36 @@ def json_error(err: AwsError, content_type: str = "application/x-amz-json-1.1") 
                     headers={"x-amzn-ErrorType": err.code})
 
 
-class JsonProtocolService:
+class _Operations:
+    """Shared by every protocol: find the handler, validate, call, check the answer."""
+
+    def __init__(self, service: str, handlers: Any, strict: bool = False):
+        self.service, self.handlers, self.strict = service, handlers, strict
+        self.model = service_model(service)
+
+    def invoke(self, operation: str, params: dict, region: str) -> tuple[OperationModel, Any]:
+        op = operation_model(self.service, operation)
+        validate_input(op, params)
+        method = getattr(self.handlers, _snake(operation), None)
+        if method is None:
+            raise AwsError("UnknownOperationException",
+                           f"localaws does not emulate {self.service} {operation}; "
+                           "run this step against AWS", status=400)
+        body = method(params, region) or {}
+        if self.strict:
+            problems = check_output(op, json.loads(dumps(_without_blobs(op, body))))
+            if problems:
+                raise AwsError("InternalFailure", "localaws response does not fit the "
+                               f"service model: {problems[:5]}", status=500)
+        return op, body
+
+
+def _without_blobs(op: OperationModel, body: dict) -> dict:
+    """Raw payload members (bytes) are not JSON: leave them out of the strict check."""
+    return {k: ("" if isinstance(v, (bytes, bytearray)) else v) for k, v in body.items()}
+
+
+class JsonProtocolService(_Operations):
     """A service speaking AWS's JSON protocol: POST /, operation named by X-Amz-Target.
 
     `handlers` has one method per operation, in snake_case (create_training_job for
@@ -136,40 +166,181 @@ class JsonProtocolService:
     """
 
     def __init__(self, service: str, handlers: Any, strict: bool = False):
-        self.service = service
-        self.handlers = handlers
-        self.strict = strict
-        model = service_model(service)
-        self.target_prefix = model.metadata["targetPrefix"]
-        self.json_version = model.metadata.get("jsonVersion", "1.1")
+        super().__init__(service, handlers, strict)
+        self.target_prefix = self.model.metadata["targetPrefix"]
+        self.json_version = self.model.metadata.get("jsonVersion", "1.1")
 
     def matches(self, request: Request) -> bool:
         return request.headers.get("X-Amz-Target", "").startswith(self.target_prefix + ".")
 
     def __call__(self, request: Request) -> Response:
         content_type = f"application/x-amz-json-{self.json_version}"
-        operation = request.headers["X-Amz-Target"].split(".", 1)[1]
         try:
-            op = operation_model(self.service, operation)
             try:
                 params = json.loads(request.get_data() or b"{}")
             except ValueError:
                 raise AwsError("SerializationException", "The request body is not valid JSON")
-            validate_input(op, params)
-            method = getattr(self.handlers, _snake(operation), None)
-            if method is None:
-                raise AwsError("UnknownOperationException",
-                               f"localaws does not emulate {self.service} {operation}; "
-                               "run this step against AWS", status=400)
-            body = method(params, region_of(request)) or {}
-            if self.strict:
-                problems = check_output(op, json.loads(dumps(body)))
-                if problems:
-                    raise AwsError("InternalFailure", "localaws response does not fit the "
-                                   f"service model: {problems[:5]}", status=500)
+            operation = request.headers["X-Amz-Target"].split(".", 1)[1]
+            _, body = self.invoke(operation, params, region_of(request))
             return Response(dumps(body), content_type=content_type)
         except AwsError as err:
             return json_error(err, content_type)
+
+
+class RpcV2CborService(_Operations):
+    """Smithy RPC v2 CBOR (boto3's default for some services, e.g. Comprehend):
+    POST /service/<targetPrefix>/operation/<Operation>, CBOR bodies."""
+
+    def __init__(self, service: str, handlers: Any, strict: bool = False):
+        super().__init__(service, handlers, strict)
+        self.prefix = f"/service/{self.model.metadata['targetPrefix']}/operation/"
+
+    def matches(self, request: Request) -> bool:
+        return request.method == "POST" and request.path.startswith(self.prefix)
+
+    def __call__(self, request: Request) -> Response:
+        import cbor2
+
+        headers = {"smithy-protocol": "rpc-v2-cbor"}
+        try:
+            try:
+                data = request.get_data()
+                params = cbor2.loads(data) if data else {}
+            except Exception:
+                raise AwsError("SerializationException", "The request body is not valid CBOR")
+            _, body = self.invoke(request.path[len(self.prefix):], params, region_of(request))
+            return Response(cbor2.dumps(body, datetime_as_timestamp=True, timezone=dt.timezone.utc),
+                            content_type="application/cbor", headers=headers)
+        except AwsError as err:
+            payload = {"__type": err.code, "message": err.message, **err.fields}
+            return Response(cbor2.dumps(payload), status=err.status, content_type="application/cbor",
+                            headers={**headers, "x-amzn-ErrorType": err.code})
+
+
+class RestJsonService(_Operations):
+    """A rest-json service (Lex V2, SageMaker Runtime ...): each operation has its own method
+    and URI template in botocore's model; parameters come from the path, query string,
+    headers and JSON body, and go back the same way."""
+
+    def __init__(self, service: str, handlers: Any, strict: bool = False):
+        super().__init__(service, handlers, strict)
+        self.routes = []
+        for name in self.model.operation_names:
+            if hasattr(handlers, _snake(name)):
+                http = self.model.operation_model(name).http
+                path = http["requestUri"].split("?", 1)[0]
+                pattern = re.sub(r"\\{(\w+)\\\+\\}", r"(?P<\1>.+)", re.escape(path))
+                pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)
+                self.routes.append((http["method"], re.compile(f"^{pattern.rstrip('/')}/?$"), name))
+
+    def _route(self, request: Request):
+        for method, pattern, name in self.routes:
+            match = pattern.match(request.path)
+            if method == request.method and match:
+                return name, match.groupdict()
+        return None, None
+
+    def matches(self, request: Request) -> bool:
+        return self._route(request)[0] is not None
+
+    def __call__(self, request: Request) -> Response:
+        name, uri = self._route(request)
+        try:
+            op = operation_model(self.service, name)
+            params = self._parse(op, request, uri)
+            op, body = self.invoke(name, params, region_of(request))
+            return self._serialise(op, body)
+        except AwsError as err:
+            return json_error(err, "application/json")
+
+    @staticmethod
+    def _parse(op: OperationModel, request: Request, uri: dict) -> dict:
+        shape = op.input_shape
+        if shape is None:
+            return {}
+        params: dict = {}
+        payload = shape.serialization.get("payload")
+        body_members = {}
+        for member, member_shape in shape.members.items():
+            location = member_shape.serialization.get("location")
+            wire = member_shape.serialization.get("name", member)
+            if location == "uri" and wire in uri:
+                params[member] = _scalar(member_shape, unquote(uri[wire]))
+            elif location == "querystring" and wire in request.args:
+                values = request.args.getlist(wire)
+                params[member] = values if member_shape.type_name == "list" else _scalar(member_shape, values[0])
+            elif location == "header" and wire in request.headers:
+                params[member] = _scalar(member_shape, request.headers[wire])
+            elif location is None:
+                body_members[member] = member_shape
+        raw = request.get_data()
+        if payload:
+            if shape.members[payload].type_name in ("blob", "string"):
+                params[payload] = raw
+            elif raw:
+                params[payload] = _json_body(raw)
+        elif raw and body_members:
+            params.update({k: v for k, v in _json_body(raw).items() if k in body_members})
+        return params
+
+    @staticmethod
+    def _serialise(op: OperationModel, body: dict) -> Response:
+        shape = op.output_shape
+        status, headers, content, content_type = op.http.get("responseCode", 200), {}, {}, "application/json"
+        payload = shape.serialization.get("payload") if shape is not None else None
+        for member, value in body.items():
+            member_shape = shape.members.get(member) if shape is not None else None
+            location = member_shape.serialization.get("location") if member_shape is not None else None
+            if location == "header":
+                headers[member_shape.serialization.get("name", member)] = str(value)
+            elif location == "statusCode":
+                status = int(value)
+            elif member != payload:
+                content[member] = value
+        if payload and payload in body:
+            value = body[payload]
+            if isinstance(value, (bytes, bytearray, str)):
+                data = value
+                content_type = headers.pop("Content-Type", "application/octet-stream")
+            else:
+                data = dumps(value)
+        else:
+            data = dumps(content)
+        return Response(data, status=status, content_type=headers.pop("Content-Type", content_type),
+                        headers=headers)
+
+
+def front_ends(service: str, handlers: Any, strict: bool = False) -> list:
+    """One front end per wire protocol the service's model lists (e.g. Comprehend speaks both
+    JSON, which boto3 prefers, and RPC v2 CBOR), all calling the same handlers."""
+    kinds = {"json": JsonProtocolService, "smithy-rpc-v2-cbor": RpcV2CborService, "rest-json": RestJsonService}
+    metadata = service_model(service).metadata
+    protocols = metadata.get("protocols") or [metadata["protocol"]]
+    return [kinds[p](service, handlers, strict) for p in protocols if p in kinds]
+
+
+def _json_body(raw: bytes) -> dict:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise AwsError("SerializationException", "The request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise AwsError("SerializationException", "The request body must be a JSON object")
+    return value
+
+
+def _scalar(shape: Shape, text: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(text)
+        if kind in ("float", "double"):
+            return float(text)
+    except ValueError:
+        raise validation_error(f"{shape.name}: {text!r} is not a number") from None
+    if kind == "boolean":
+        return text.lower() == "true"
+    return text
 
 
 def _snake(name: str) -> str:

@@ -1,10 +1,10 @@
 """Emulated Amazon SageMaker: control plane (jobs, models, endpoints) and runtime."""
 from __future__ import annotations
 
-from ..protocol import JsonProtocolService
+from ..protocol import JsonProtocolService, RestJsonService
 from .models import SageMakerBackend
 from .responses import SageMakerResponses
-from .runtime import RuntimeService
+from .runtime import RuntimeHandlers
 
 
 def build(emulator) -> dict:
@@ -13,6 +13,6 @@ def build(emulator) -> dict:
     control.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER",)
     control.leftovers = backend.leftovers
     control.clear_leftovers = backend.clear_leftovers
-    runtime = RuntimeService(backend)
+    runtime = RestJsonService("sagemaker-runtime", RuntimeHandlers(backend), strict=emulator.strict)
     runtime.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",)
     return {"sagemaker": control, "sagemaker-runtime": runtime}
