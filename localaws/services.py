@@ -8,6 +8,28 @@ from werkzeug.wrappers import Request, Response
 ADMIN_PREFIX = "/_localaws/"
 
 
+class MotoLeftovers:
+    """Billable resources that moto keeps (our own services report theirs themselves)."""
+
+    ACTIVE_EMR = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]
+
+    def __init__(self, moto_url: str):
+        import boto3
+
+        from .storage import DUMMY_CREDENTIALS
+
+        self.emr = boto3.client("emr", endpoint_url=moto_url, region_name="us-east-1", **DUMMY_CREDENTIALS)
+
+    def leftovers(self) -> dict[str, list[str]]:
+        clusters = self.emr.list_clusters(ClusterStates=self.ACTIVE_EMR)["Clusters"]
+        return {"EMR clusters": sorted(c["Id"] for c in clusters)}
+
+    def clear_leftovers(self) -> None:
+        ids = self.leftovers()["EMR clusters"]
+        if ids:
+            self.emr.terminate_job_flows(JobFlowIds=ids)
+
+
 class AdminService:
     """GET /_localaws/leftovers: resources still up; POST /_localaws/reset: delete them."""
 
@@ -48,5 +70,6 @@ def build_services(emulator) -> dict:
             package = importlib.import_module(f"localaws.{module.name}")
             if hasattr(package, "build"):
                 services.update(package.build(emulator))
-    services["admin"] = AdminService(dict(services))
+    checks = {**services, "moto": MotoLeftovers(emulator.moto_url)}
+    services["admin"] = AdminService(checks)
     return services

@@ -243,3 +243,23 @@ def test_deleting_what_does_not_exist_is_a_validation_error(sm):
         with pytest.raises(ClientError) as err:
             call(**kwargs)
         assert error_code(err) == "ValidationException"
+
+
+def test_an_emr_cluster_left_running_is_reported_and_reset():
+    import json
+    import os
+    import urllib.request
+
+    emr = client("emr")
+    cluster = emr.run_job_flow(Name=unique("left"), ReleaseLabel="emr-7.0.0", JobFlowRole="EMR_EC2_DefaultRole",
+                               ServiceRole="EMR_DefaultRole", Instances={
+                                   "MasterInstanceType": "m5.xlarge", "InstanceCount": 1,
+                                   "KeepJobFlowAliveWhenNoSteps": True})["JobFlowId"]
+    base = os.environ["LOCALAWS_ENDPOINT"]
+    with urllib.request.urlopen(f"{base}/_localaws/leftovers") as response:
+        assert cluster in json.loads(response.read())["EMR clusters"]
+    from localaws.services import MotoLeftovers
+
+    MotoLeftovers(os.environ["AWS_ENDPOINT_URL"]).clear_leftovers()  # what the harness's reset does
+    state = emr.describe_cluster(ClusterId=cluster)["Cluster"]["Status"]["State"]
+    assert state.startswith("TERMINAT")
