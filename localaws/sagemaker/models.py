@@ -9,6 +9,7 @@ have nothing to wait for, while a long job simply stays InProgress until it is d
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 import shutil
 import tarfile
@@ -16,11 +17,13 @@ import tempfile
 import threading
 import time
 import traceback
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
 from ..storage import S3, Logs, LogStream
-from . import algorithms, transform
+from . import algorithms, transform, tuning
 from .algorithms.base import Channel, ClientError, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
@@ -79,7 +82,7 @@ def metrics_from_log(definitions: list[dict] | None, lines: list[str]) -> dict[s
 class LoadedModel:
     """A model.tar.gz unpacked and loaded by its algorithm, ready to predict."""
 
-    def __init__(self, model_desc: dict, s3: S3, workdir: Path):
+    def __init__(self, model_desc: dict, s3: S3, workdir: Path, extra_environment: dict | None = None):
         container = model_desc.get("PrimaryContainer") or (model_desc.get("Containers") or [{}])[0]
         image, data_url = container.get("Image", ""), container.get("ModelDataUrl")
         self.algorithm = algorithms.for_image(image)
@@ -91,7 +94,12 @@ class LoadedModel:
             with tarfile.open(archive) as tar:
                 tar.extractall(self.dir, filter="data")
             archive.unlink()
-        self.predictor = self.algorithm.load(self.dir)
+        environment = {**container.get("Environment", {}), **(extra_environment or {})}
+        load = self.algorithm.load
+        if "environment" in inspect.signature(load).parameters:
+            self.predictor = load(self.dir, environment=environment)
+        else:
+            self.predictor = load(self.dir)
 
     def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
         return self.predictor.predict(body, content_type, accept)
@@ -114,6 +122,8 @@ class SageMakerBackend:
         self.endpoints: dict[str, dict] = {}
         self.live: dict[str, dict[str, LoadedModel]] = {}  # endpoint -> variant -> model
         self.transform_jobs: dict[str, dict] = {}
+        self.tuning_jobs: dict[str, dict] = {}
+        self.tuning_trials: dict[str, list[dict]] = {}  # tuning job -> its training job summaries
         self.tags: dict[str, list[dict]] = {}
         self.stop_requested: set[str] = set()
 
@@ -139,6 +149,9 @@ class SageMakerBackend:
 
     def transform_job(self, name: str) -> dict:
         return self._get(self.transform_jobs, name, "Requested resource not found.")
+
+    def tuning_job(self, name: str) -> dict:
+        return self._get(self.tuning_jobs, name, f"Amazon SageMaker can't find a tuning job named {name}.")
 
     def _tag(self, resource_arn: str, tags: list[dict] | None) -> None:
         if tags:
@@ -208,8 +221,8 @@ class SageMakerBackend:
             algorithm = algorithms.for_image(image)
             log(f"[localaws] {algorithms.repository_of(image)} computed by {algorithm.__name__}")
             spec = algorithm.HYPERPARAMETERS
-            hyperparameters = job["HyperParameters"] if spec is None else \
-                parse_hyperparameters(spec, job["HyperParameters"])
+            hyperparameters = job["HyperParameters"] if spec is None else parse_hyperparameters(
+                spec, job["HyperParameters"], getattr(algorithm, "ALIASES", None), getattr(algorithm, "HINTS", None))
             log(f"[localaws] hyperparameters set: {job['HyperParameters']} (others at their defaults)")
             with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=self.workdir) as work:
                 root = Path(work)
@@ -435,7 +448,10 @@ class SageMakerBackend:
         job["TransformStartTime"] = now()
         model = None
         try:
-            model = LoadedModel(self.model(job["ModelName"]), self.s3, self.workdir)
+            batch_environment = {**job["Environment"], "SAGEMAKER_BATCH": "true",
+                                 "SAGEMAKER_MAX_PAYLOAD_IN_MB": str(job["MaxPayloadInMB"]),
+                                 "SAGEMAKER_BATCH_STRATEGY": job["BatchStrategy"].upper()}
+            model = LoadedModel(self.model(job["ModelName"]), self.s3, self.workdir, batch_environment)
             log(f"[localaws] model {job['ModelName']} loaded ({model.algorithm.__name__})")
             transform.run(job, self.s3, model, log)
             job["TransformJobStatus"] = "Completed"
@@ -450,6 +466,142 @@ class SageMakerBackend:
                 model.close()
             job["TransformEndTime"] = now()
             log.flush()
+
+    # ------------------------------------------------------------ hyperparameter tuning
+    def create_hyper_parameter_tuning_job(self, params: dict, region: str) -> dict:
+        name = params["HyperParameterTuningJobName"]
+        config, definition = params["HyperParameterTuningJobConfig"], params.get("TrainingJobDefinition")
+        if not definition:
+            raise invalid("localaws runs tuning jobs with a single TrainingJobDefinition; "
+                          "TrainingJobDefinitions (several algorithms) are not emulated.")
+        objective = config.get("HyperParameterTuningJobObjective")
+        if not objective:
+            raise invalid("HyperParameterTuningJobObjective is required unless Autotune is enabled; "
+                          "Autotune is not emulated.")
+        ranges = tuning.parse_ranges(config.get("ParameterRanges") or {})
+        search = tuning.strategy(config["Strategy"], ranges, config.get("RandomSeed"))
+        limits = config["ResourceLimits"]
+        max_jobs = limits.get("MaxNumberOfTrainingJobs") or len(getattr(search, "grid", [])) or 1
+        created = now()
+        job = {"HyperParameterTuningJobName": name,
+               "HyperParameterTuningJobArn": arn(region, "hyper-parameter-tuning-job", name),
+               "HyperParameterTuningJobConfig": config, "TrainingJobDefinition": definition,
+               "HyperParameterTuningJobStatus": "InProgress", "CreationTime": created, "LastModifiedTime": created,
+               "TrainingJobStatusCounters": {"Completed": 0, "InProgress": 0, "RetryableError": 0,
+                                             "NonRetryableError": 0, "Stopped": 0},
+               "ObjectiveStatusCounters": {"Succeeded": 0, "Pending": 0, "Failed": 0}}
+        if params.get("WarmStartConfig"):
+            job["WarmStartConfig"] = params["WarmStartConfig"]
+        with self.lock:
+            if name in self.tuning_jobs:
+                raise in_use(f"Tuning job names must be unique within an AWS account and region, and a "
+                             f"tuning job with this name already exists ({job['HyperParameterTuningJobArn']})")
+            self.tuning_jobs[name], self.tuning_trials[name] = job, []
+            self._tag(job["HyperParameterTuningJobArn"], params.get("Tags"))
+        run = lambda: self._tune(job, search, objective, max_jobs, limits["MaxParallelTrainingJobs"], region)  # noqa: E731
+        run_and_wait(run, self.sync_seconds, f"tune-{name}")
+        return {"HyperParameterTuningJobArn": job["HyperParameterTuningJobArn"]}
+
+    def _tune(self, job: dict, search, objective: dict, max_jobs: int, parallel: int, region: str) -> None:
+        name, maximize = job["HyperParameterTuningJobName"], objective["Type"] == "Maximize"
+        history: list = []  # (position in the ranges, objective value) of finished jobs
+        issued = 0
+        try:
+            with ThreadPoolExecutor(parallel, thread_name_prefix=f"tune-{name}") as pool:
+                running: dict = {}
+                while (issued < max_jobs and name not in self.stop_requested) or running:
+                    free = min(parallel - len(running), max_jobs - issued)
+                    if free > 0 and name not in self.stop_requested:
+                        batch = search.suggest(history, free, maximize)
+                        if not batch:
+                            max_jobs = issued  # a grid that is exhausted
+                        for position in batch:
+                            issued += 1
+                            trial = f"{name}-{issued:03d}-{uuid.uuid4().hex[:8]}"
+                            future = pool.submit(self._trial, job, trial, search.values(position), objective, region)
+                            running[future] = position
+                    if running:
+                        done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            value = future.result()
+                            position = running.pop(future)
+                            if value is not None:
+                                history.append((position, value))
+            self._finish_tuning(job, maximize)
+        except Exception as err:  # a bug or a bad definition: the tuning job fails, saying why
+            job["HyperParameterTuningJobStatus"] = "Failed"
+            job["FailureReason"] = failure_reason(err)
+        finally:
+            job["HyperParameterTuningEndTime"] = job["LastModifiedTime"] = now()
+            job["ConsumedResources"] = {"RuntimeInSeconds": max(1, int(
+                (job["HyperParameterTuningEndTime"] - job["CreationTime"]).total_seconds()))}
+
+    def _trial(self, tuning_job: dict, name: str, values: dict[str, str], objective: dict, region: str) -> float | None:
+        """One training job of a tuning job; returns its objective metric, or None."""
+        definition = tuning_job["TrainingJobDefinition"]
+        counters, objectives = tuning_job["TrainingJobStatusCounters"], tuning_job["ObjectiveStatusCounters"]
+        with self.lock:
+            counters["InProgress"] += 1
+            objectives["Pending"] += 1
+        hyperparameters = {**definition.get("StaticHyperParameters", {}), **values,
+                           "_tuning_objective_metric": objective["MetricName"]}
+        request = {k: definition[k] for k in ("AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
+                                             "ResourceConfig", "StoppingCondition", "VpcConfig", "Environment",
+                                             "EnableNetworkIsolation", "CheckpointConfig") if k in definition}
+        request.update(TrainingJobName=name, HyperParameters=hyperparameters)
+        request["AlgorithmSpecification"] = {k: v for k, v in request["AlgorithmSpecification"].items()
+                                             if k != "AlgorithmName" or v}
+        self.create_training_job(request, region)
+        job = self.training_job(name)
+        job["TuningJobArn"] = tuning_job["HyperParameterTuningJobArn"]
+        while job["TrainingJobStatus"] in ("InProgress", "Stopping"):
+            time.sleep(0.05)
+        metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
+        value = metrics.get(objective["MetricName"])
+        summary = {"TrainingJobName": name, "TrainingJobArn": job["TrainingJobArn"],
+                   "TuningJobName": tuning_job["HyperParameterTuningJobName"], "CreationTime": job["CreationTime"],
+                   "TrainingStartTime": job.get("TrainingStartTime"), "TrainingEndTime": job.get("TrainingEndTime"),
+                   "TrainingJobStatus": job["TrainingJobStatus"], "TunedHyperParameters": values,
+                   "ObjectiveStatus": "Succeeded" if value is not None else "Failed"}
+        if value is not None:
+            summary["FinalHyperParameterTuningJobObjectiveMetric"] = {
+                "Type": objective["Type"], "MetricName": objective["MetricName"], "Value": float(value)}
+        if job.get("FailureReason"):
+            summary["FailureReason"] = job["FailureReason"]
+        elif value is None:
+            summary["FailureReason"] = f"The training job did not report the objective metric {objective['MetricName']}."
+        with self.lock:
+            self.tuning_trials[tuning_job["HyperParameterTuningJobName"]].append(summary)
+            counters["InProgress"] -= 1
+            status = job["TrainingJobStatus"]
+            counters["Completed" if status == "Completed" else "Stopped" if status == "Stopped" else "NonRetryableError"] += 1
+            objectives["Pending"] -= 1
+            objectives["Succeeded" if value is not None else "Failed"] += 1
+            tuning_job["LastModifiedTime"] = now()
+        return value
+
+    def _finish_tuning(self, job: dict, maximize: bool) -> None:
+        name = job["HyperParameterTuningJobName"]
+        scored = [t for t in self.tuning_trials[name] if "FinalHyperParameterTuningJobObjectiveMetric" in t]
+        if scored:
+            key = lambda t: t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]  # noqa: E731
+            job["BestTrainingJob"] = max(scored, key=key) if maximize else min(scored, key=key)
+        if name in self.stop_requested:
+            job["HyperParameterTuningJobStatus"] = "Stopped"
+        elif scored:
+            job["HyperParameterTuningJobStatus"] = "Completed"
+        else:
+            job["HyperParameterTuningJobStatus"] = "Failed"
+            reasons = {t.get("FailureReason", "") for t in self.tuning_trials[name]}
+            job["FailureReason"] = "No training job reported the objective metric. " + " | ".join(sorted(reasons))[:900]
+
+    def stop_hyper_parameter_tuning_job(self, name: str) -> None:
+        job = self.tuning_job(name)
+        if job["HyperParameterTuningJobStatus"] != "InProgress":
+            raise invalid(f"The tuning job status is {job['HyperParameterTuningJobStatus']}; only an "
+                          "InProgress job can be stopped.")
+        self.stop_requested.add(name)
+        job["HyperParameterTuningJobStatus"] = "Stopping"
 
     # ------------------------------------------------------------ what is still up
     def leftovers(self) -> dict[str, list[str]]:

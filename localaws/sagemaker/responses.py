@@ -131,6 +131,42 @@ class SageMakerResponses:
                 "LastModifiedTime", "TransformJobStatus", "FailureReason")
         return _page(_summaries(jobs, keys), p, "TransformJobSummaries")
 
+    # ---------------------------------------------------------------- tuning jobs
+    def create_hyper_parameter_tuning_job(self, p, region):
+        return self.backend.create_hyper_parameter_tuning_job(p, region)
+
+    def describe_hyper_parameter_tuning_job(self, p, region):
+        return self._describe(self.backend.tuning_job, p["HyperParameterTuningJobName"])
+
+    def stop_hyper_parameter_tuning_job(self, p, region):
+        self.backend.stop_hyper_parameter_tuning_job(p["HyperParameterTuningJobName"])
+
+    def list_hyper_parameter_tuning_jobs(self, p, region):
+        jobs = _select(list(self.backend.tuning_jobs.values()), p, "HyperParameterTuningJobName",
+                       "HyperParameterTuningJobStatus")
+        summaries = [{**_summaries([j], ("HyperParameterTuningJobName", "HyperParameterTuningJobArn",
+                                         "HyperParameterTuningJobStatus", "CreationTime", "HyperParameterTuningEndTime",
+                                         "LastModifiedTime", "TrainingJobStatusCounters", "ObjectiveStatusCounters"))[0],
+                      "Strategy": j["HyperParameterTuningJobConfig"]["Strategy"],
+                      "ResourceLimits": j["HyperParameterTuningJobConfig"]["ResourceLimits"]} for j in jobs]
+        return _page(copy.deepcopy(summaries), p, "HyperParameterTuningJobSummaries")
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self, p, region):
+        name = p["HyperParameterTuningJobName"]
+        self.backend.tuning_job(name)
+        with self.backend.lock:
+            trials = copy.deepcopy(self.backend.tuning_trials[name])
+        if p.get("StatusEquals"):
+            trials = [t for t in trials if t["TrainingJobStatus"] == p["StatusEquals"]]
+        sort_by = p.get("SortBy", "Name")
+        if sort_by == "FinalObjectiveMetricValue":
+            key = lambda t: t.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value", float("-inf"))  # noqa: E731
+        else:
+            field = {"Name": "TrainingJobName", "Status": "TrainingJobStatus"}.get(sort_by, "CreationTime")
+            key = lambda t: t[field]  # noqa: E731
+        trials.sort(key=key, reverse=p.get("SortOrder", "Descending") == "Descending")
+        return _page(trials, p, "TrainingJobSummaries")
+
     # ---------------------------------------------------------------- tags
     def add_tags(self, p, region):
         self.backend._tag(p["ResourceArn"], p["Tags"])

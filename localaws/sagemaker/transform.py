@@ -2,7 +2,8 @@
 
 As on AWS: `SplitType=Line` cuts each object into lines; `BatchStrategy=MultiRecord` packs
 as many records per request as fit in `MaxPayloadInMB`, `SingleRecord` sends one; the
-answers are joined (one per line with `AssembleWith=Line`) into `<S3OutputPath>/<key>.out`.
+answers are joined (one per line with `AssembleWith=Line`) into `<S3OutputPath>/<key>.out`;
+DataProcessing (dataprocessing.py) filters what goes in and out and joins input to output.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Iterator
 
 from ..storage import S3
 from .algorithms.base import ClientError
+from .dataprocessing import DataProcessing
 
 MB = 1024 * 1024
 
@@ -41,12 +43,11 @@ def run(job: dict, s3: S3, model, log) -> None:
     source = job["TransformInput"]["DataSource"]["S3DataSource"]
     if source.get("S3DataType", "S3Prefix") != "S3Prefix":
         raise ClientError("only S3Prefix transform input is emulated offline")
-    processing = job.get("DataProcessing") or {}
-    if any(processing.get(k, "$") != "$" for k in ("InputFilter", "OutputFilter")) or \
-            processing.get("JoinSource", "None") != "None":
-        raise ClientError("DataProcessing filters and JoinSource are not emulated offline")
     content_type = job["TransformInput"].get("ContentType")
     accept = job["TransformOutput"].get("Accept") or model.default_accept
+    processing = DataProcessing(job.get("DataProcessing"), content_type, accept)
+    if processing.active and job["TransformInput"]["SplitType"] != "Line":
+        raise ClientError("DataProcessing filters and JoinSource need SplitType=Line offline")
     assemble = job["TransformOutput"]["AssembleWith"]
     output = job["TransformOutput"]["S3OutputPath"].rstrip("/")
     max_bytes = int(job.get("MaxPayloadInMB", 6)) * MB
@@ -58,8 +59,8 @@ def run(job: dict, s3: S3, model, log) -> None:
         records = split(s3.read(f"s3://{bucket}/{key}"), job["TransformInput"]["SplitType"])
         answers = []
         for batch in batches(records, job["BatchStrategy"], max_bytes):
-            body, _ = model.predict(b"\n".join(batch), content_type, accept)
-            answers.append(body)
+            body, _ = model.predict(b"\n".join(processing.model_input(batch)), content_type, accept)
+            answers.append(b"\n".join(processing.outputs(batch, body)) if processing.active else body)
         if assemble == "Line":
             result = b"".join(a if a.endswith(b"\n") else a + b"\n" for a in answers)
         else:

@@ -9,6 +9,7 @@ what else a module provides.
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from types import ModuleType
 
@@ -20,7 +21,11 @@ def _registry() -> dict[str, str]:
     for info in pkgutil.iter_modules(__path__):
         if info.name in ("base", "formats") or info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        try:
+            module = importlib.import_module(f"{__name__}.{info.name}")
+        except Exception:  # one broken module must not take every algorithm down with it
+            logging.getLogger("localaws").exception("algorithm module %s failed to import", info.name)
+            continue
         for repository in getattr(module, "REPOSITORIES", ()):
             found[repository] = info.name
     return found

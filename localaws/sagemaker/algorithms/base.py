@@ -5,10 +5,13 @@ An algorithm module provides
     REPOSITORIES: tuple[str, ...]   ECR repositories it answers for, e.g. ("linear-learner",)
     HYPERPARAMETERS: dict[str, Hyperparameter] | None   (None: the raw strings are passed on,
                      as framework containers such as TensorFlow script mode want them)
+    ALIASES, HINTS (optional): alternative hyperparameter names; why a known name is refused
     train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
           context: TrainingContext) -> dict[str, float]   final metrics, e.g. {"test:mse": 1.2}
-    load(model_dir: Path) -> a model with .predict(body, content_type, accept) -> (bytes, str)
-                             and .default_accept
+    load(model_dir: Path[, environment: dict]) -> a model with .predict(body, content_type,
+                             accept) -> (bytes, str) and .default_accept; `environment` is the
+                             container's (the model's Environment, plus SAGEMAKER_BATCH=true
+                             under batch transform)
 
 and knows nothing of HTTP or the job bookkeeping around it, so it can be tested alone.
 Keep heavy imports (TensorFlow, xgboost ...) inside functions: every module is imported
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable  # noqa: F401
 
 Log = Callable[[str], None]
 REQUIRED = object()
@@ -90,16 +93,25 @@ class Hyperparameter:
 
 
 def parse_hyperparameters(spec: dict[str, Hyperparameter], raw: dict[str, str],
-                          ignore: Iterable[str] = ()) -> dict[str, Any]:
-    """Typed hyperparameters with defaults, or ClientError for unknown/missing/invalid ones."""
-    raw = {k: v for k, v in (raw or {}).items() if k not in set(ignore) and not k.startswith("_")}
-    unknown = sorted(set(raw) - set(spec))
+                          aliases: dict[str, str] | None = None,
+                          hints: dict[str, str] | None = None) -> dict[str, Any]:
+    """Typed hyperparameters with defaults, or ClientError for unknown/missing/invalid ones.
+
+    Names SageMaker reserves (`_tuning_objective_metric` ...) pass through unchecked;
+    `aliases` maps alternative names to the canonical ones (XGBoost's learning_rate -> eta);
+    `hints` explains why a well-known name is refused."""
+    aliases, hints = aliases or {}, hints or {}
+    reserved = {k: v for k, v in (raw or {}).items() if k.startswith("_")}
+    given = {aliases.get(k, k): v for k, v in (raw or {}).items() if not k.startswith("_")}
+    unknown = sorted(set(given) - set(spec))
     if unknown:
-        raise ClientError(f"unknown hyperparameter(s) {unknown}; this algorithm takes {sorted(spec)}")
-    missing = sorted(n for n, h in spec.items() if h.default is REQUIRED and n not in raw)
+        why = "; ".join(hints[n] for n in unknown if n in hints)
+        raise ClientError(f"unknown hyperparameter(s) {unknown}{': ' + why if why else ''}; "
+                          f"this algorithm takes {sorted(spec)}")
+    missing = sorted(n for n, h in spec.items() if h.default is REQUIRED and n not in given)
     if missing:
         raise ClientError(f"missing required hyperparameter(s): {', '.join(missing)}")
-    return {n: h.parse(n, raw[n]) if n in raw else h.default for n, h in spec.items()}
+    return {**{n: h.parse(n, given[n]) if n in given else h.default for n, h in spec.items()}, **reserved}
 
 
 def media_type(content_type: str | None, default: str) -> str:

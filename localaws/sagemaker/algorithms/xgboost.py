@@ -1,0 +1,243 @@
+"""SageMaker's built-in XGBoost, computed by the xgboost library itself — the same library the
+AWS container runs (it pins 1.x releases; this repository's xgboost is newer).
+
+As in the container's algorithm mode: hyperparameters are validated against its list
+(`silent`, gone since XGBoost 1.0, is rejected: use `verbosity`); channels `train` and
+optional `validation` in text/csv (label first, optional weight column with
+`csv_weights=1`), libsvm or RecordIO-protobuf; each round's `train-*`/`validation-*`
+metrics go to the log and the last round's become the job's metrics (`validation:auc` …),
+including the tuning objective a tuning job asks for; the model is saved as `xgboost-model`,
+which `xgboost.Booster().load_model()` reads. Endpoints answer text/csv with the scores
+joined by commas, batch transform with one score per line; selectable inference output
+(SAGEMAKER_INFERENCE_OUTPUT) is supported for json, jsonlines and csv.
+"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import formats
+from .base import Channel, ClientError, Hyperparameter as H, Log, media_type
+
+REPOSITORIES = ("sagemaker-xgboost", "xgboost")
+MODEL_FILE = "xgboost-model"
+LIBSVM = "text/libsvm"
+OBJECTIVES = {
+    "binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson", "multi:softmax",
+    "multi:softprob", "rank:pairwise", "rank:ndcg", "rank:map", "reg:linear", "reg:squarederror",
+    "reg:logistic", "reg:gamma", "reg:pseudohubererror", "reg:squaredlogerror", "reg:tweedie",
+    "reg:absoluteerror", "survival:cox", "survival:aft"}
+ALIASES = {"learning_rate": "eta", "min_split_loss": "gamma", "reg_lambda": "lambda", "reg_alpha": "alpha"}
+HINTS = {"silent": "XGBoost 1.0 replaced 'silent' with 'verbosity' (0 = silent)"}
+
+
+def _unit() -> H:
+    return H(float, None, low=0.0, high=1.0)
+
+
+HYPERPARAMETERS = {
+    "num_round": H(int, low=1),
+    "objective": H(str, "reg:squarederror", choices=OBJECTIVES),
+    "num_class": H(int, None, low=2),
+    "eta": _unit(), "gamma": H(float, None, low=0), "max_depth": H(int, None, low=0),
+    "min_child_weight": H(float, None, low=0), "max_delta_step": H(float, None, low=0),
+    "subsample": _unit(), "colsample_bytree": _unit(),
+    "colsample_bylevel": _unit(), "colsample_bynode": _unit(),
+    "lambda": H(float, None, low=0), "alpha": H(float, None, low=0),
+    "tree_method": H(str, None, choices={"auto", "exact", "approx", "hist", "gpu_hist"}),
+    "booster": H(str, None, choices={"gbtree", "gblinear", "dart"}),
+    "grow_policy": H(str, None, choices={"depthwise", "lossguide"}),
+    "max_leaves": H(int, None, low=0), "max_bin": H(int, None, low=2),
+    "scale_pos_weight": H(float, None, low=0), "base_score": H(float, None),
+    "sketch_eps": _unit(), "num_parallel_tree": H(int, None, low=1),
+    "sample_type": H(str, None, choices={"uniform", "weighted"}),
+    "normalize_type": H(str, None, choices={"tree", "forest"}),
+    "rate_drop": _unit(), "one_drop": H(int, None, low=0, high=1), "skip_drop": _unit(),
+    "tweedie_variance_power": H(float, None, low=1, high=2),
+    "eval_metric": H(str, None), "early_stopping_rounds": H(int, None, low=1),
+    "csv_weights": H(int, 0, low=0, high=1), "seed": H(int, None), "nthread": H(int, None, low=1),
+    "verbosity": H(int, None, low=0, high=3), "monotone_constraints": H(str, None),
+    "interaction_constraints": H(str, None), "updater": H(str, None), "process_type": H(str, None),
+    "refresh_leaf": H(int, None, low=0, high=1), "lambda_bias": _unit(),
+    "save_model_on_termination": H(str, None, choices={"true", "false"}),
+    "sampling_method": H(str, None, choices={"uniform", "gradient_based"}),
+    "max_cat_to_onehot": H(int, None, low=1),
+}
+
+
+# ---------------------------------------------------------------- reading data
+def _read(channel: Channel, csv_weights: bool):
+    """(features, labels, weights) of a channel in its declared format."""
+    kind = media_type(channel.content_type, LIBSVM)
+    files = channel.data_files()
+    if kind == formats.CSV:
+        matrix = formats.read_csv_matrix(files)
+        start = 2 if csv_weights else 1
+        if matrix.shape[1] <= start:
+            raise ClientError(f"channel '{channel.name}': CSV needs the label first, then features")
+        return matrix[:, start:], matrix[:, 0], (matrix[:, 1] if csv_weights else None)
+    if kind in (LIBSVM, "text/x-libsvm", "libsvm"):
+        from scipy import sparse
+        from sklearn.datasets import load_svmlight_files
+
+        try:  # every file gets the widest file's number of features
+            parts = load_svmlight_files([str(f) for f in files], zero_based=True)
+        except ValueError as err:
+            raise ClientError(f"channel '{channel.name}': not libsvm data ({err})") from None
+        return sparse.vstack(parts[0::2]).tocsr(), np.concatenate(parts[1::2]), None
+    if kind in (formats.RECORDIO, "application/x-recordio"):
+        X, y = formats.read_channel(channel, default=formats.RECORDIO)
+        return X, y, None
+    raise ClientError(f"channel '{channel.name}': content type {kind!r} is not supported "
+                      "(use text/csv, text/libsvm or application/x-recordio-protobuf)")
+
+
+# ---------------------------------------------------------------- training
+def _params(hp: dict) -> dict:
+    """xgboost's own parameters from the validated hyperparameters."""
+    skip = {"num_round", "early_stopping_rounds", "csv_weights", "eval_metric", "save_model_on_termination"}
+    params = {k: v for k, v in hp.items() if v is not None and k not in skip and not k.startswith("_")}
+    if hp["objective"] in ("multi:softmax", "multi:softprob") and not hp["num_class"]:
+        raise ClientError("Require input for parameter 'num_class' for multi-classification")
+    if hp["objective"] == "reg:linear":  # the old name, still accepted by the container
+        params["objective"] = "reg:squarederror"
+    return params
+
+
+def _eval_metrics(hp: dict) -> list[str]:
+    """The user's eval_metric plus the metric a tuning job optimises (e.g. validation:auc)."""
+    metrics = [m.strip() for m in (hp["eval_metric"] or "").split(",") if m.strip()]
+    objective = hp.get("_tuning_objective_metric")
+    if objective:
+        name = objective.split(":", 1)[-1]
+        if name not in metrics:
+            metrics.append(name)
+    if any(m == "auc" for m in metrics) and not hp["objective"].startswith(("binary:", "rank:")):
+        raise ClientError("Metric 'auc' can only be applied for classification and ranking problems.")
+    return metrics
+
+
+def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, context=None) -> dict[str, float]:
+    import xgboost as xgb
+
+    if "train" not in channels:
+        raise ClientError("xgboost needs a 'train' channel")
+    params = _params(hp)
+    metrics = _eval_metrics(hp)
+    if metrics:
+        params["eval_metric"] = metrics
+    sets = []
+    for name in ("train", "validation"):
+        if name in channels:
+            X, y, w = _read(channels[name], bool(hp["csv_weights"]))
+            log(f"[{name}] {X.shape[0]} rows, {X.shape[1]} features")
+            sets.append((xgb.DMatrix(X, label=y, weight=w), name))
+    history: dict = {}
+
+    class LogEachRound(xgb.callback.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log):
+            log(f"[{epoch}]" + "".join(f"\t{data}-{metric}:{values[-1]:.5f}"
+                                       for data, per_metric in evals_log.items()
+                                       for metric, values in per_metric.items()))
+            return False
+
+    try:
+        booster = xgb.train(params, sets[0][0], num_boost_round=hp["num_round"], evals=sets,
+                            early_stopping_rounds=hp["early_stopping_rounds"], evals_result=history,
+                            callbacks=[LogEachRound()], verbose_eval=False)
+    except xgb.core.XGBoostError as err:
+        raise ClientError(str(err).strip().splitlines()[0]) from None
+    model_dir.mkdir(parents=True, exist_ok=True)
+    with xgb.config_context(verbosity=0):  # no file extension, as on AWS: xgboost picks UBJSON
+        booster.save_model(str(model_dir / MODEL_FILE))
+    return {f"{data}:{metric}": float(values[-1])
+            for data, per_metric in history.items() for metric, values in per_metric.items()}
+
+
+# ---------------------------------------------------------------- serving
+class XGBoostModel:
+    default_accept = formats.CSV
+
+    def __init__(self, booster, environment: dict):
+        self.booster = booster
+        self.batch = str(environment.get("SAGEMAKER_BATCH", "")).lower() == "true"
+        self.selected = [k.strip().lower() for k in environment.get("SAGEMAKER_INFERENCE_OUTPUT", "").split(",") if k.strip()]
+        self.selected_accept = environment.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", formats.CSV)
+        config = json.loads(booster.save_config())["learner"]
+        self.objective = config["objective"]["name"]
+        self.num_class = int(config["learner_model_param"].get("num_class", 0) or 0)
+
+    def _matrix(self, body: bytes, content_type: str | None):
+        import xgboost as xgb
+
+        kind = media_type(content_type, formats.CSV)
+        expected = self.booster.num_features()
+        if kind in (LIBSVM, "text/x-libsvm"):
+            from sklearn.datasets import load_svmlight_file
+
+            try:
+                X, _ = load_svmlight_file(io.BytesIO(body), n_features=expected, zero_based=True)
+            except ValueError as err:
+                raise ClientError(f"Loading libsvm data failed: {err}") from None
+        elif kind in (formats.CSV, formats.RECORDIO, "application/x-recordio"):
+            X = formats.parse_request(body, kind)
+            if X.shape[1] != expected:
+                raise ClientError(f"Feature size of {kind} inference data {X.shape[1]} is not consistent "
+                                  f"with feature size of trained model {expected}.")
+        else:
+            raise ClientError(f"Content-type {kind} not supported. Supported content-type is text/csv, "
+                              "text/libsvm, application/x-recordio-protobuf")
+        return xgb.DMatrix(X)
+
+    def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
+        predictions = self.booster.predict(self._matrix(body, content_type))
+        if self.selected:
+            return self._selectable(predictions, accept)
+        values = [str(v) for v in predictions.tolist()]
+        text = "\n".join(values) + "\n" if self.batch else ",".join(values)
+        return text.encode(), formats.CSV
+
+    def _selectable(self, predictions, accept) -> tuple[bytes, str]:
+        rows = [self._select(p) for p in predictions]
+        kind = media_type(accept if accept and accept != "*/*" else None, self.selected_accept)
+        if kind == formats.CSV:
+            lines = [",".join(json.dumps(row[k]) if isinstance(row[k], list) else str(row[k])
+                              for k in self.selected) for row in rows]
+            return ("\n".join(lines) + "\n").encode(), formats.CSV
+        return formats.encode_predictions(rows, kind, formats.JSON)
+
+    def _select(self, raw) -> dict:
+        """Selectable inference content for one prediction, as the container defines it."""
+        binary, softprob = self.objective.startswith("binary:"), self.objective == "multi:softprob"
+        probabilities = [1 - float(raw), float(raw)] if self.objective == "binary:logistic" else \
+            [float(v) for v in raw] if softprob else None
+        label = int(np.argmax(raw)) if softprob else int(raw > (0.5 if self.objective == "binary:logistic" else 0)) \
+            if binary else int(raw) if self.objective == "multi:softmax" else None
+        values = {
+            "predicted_label": label,
+            "labels": [0, 1] if binary else list(range(self.num_class)) if self.num_class else None,
+            "probability": max(probabilities) if softprob else float(raw) if self.objective == "binary:logistic" else None,
+            "probabilities": probabilities,
+            "raw_score": float(np.max(raw)) if label is not None else None,
+            "predicted_score": float(raw) if self.objective.startswith(("reg:", "count:")) else None,
+        }
+        return {k: (values.get(k) if values.get(k) is not None else float("nan")) for k in self.selected}
+
+
+def load(model_dir: Path, environment: dict | None = None) -> XGBoostModel:
+    import xgboost as xgb
+
+    files = [p for p in model_dir.iterdir() if p.is_file()]
+    path = model_dir / MODEL_FILE if (model_dir / MODEL_FILE).exists() else (files[0] if files else None)
+    if path is None:
+        raise ClientError("model.tar.gz holds no model file (expected 'xgboost-model')")
+    booster = xgb.Booster()
+    try:
+        with xgb.config_context(verbosity=0):  # quiet about guessing the format from no extension
+            booster.load_model(str(path))
+    except xgb.core.XGBoostError as err:
+        raise ClientError(f"Model at {path.name} cannot be loaded: {err}") from None
+    return XGBoostModel(booster, environment or {})
