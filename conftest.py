@@ -108,7 +108,8 @@ class NotebookChecks(pytest.Item):
 
     def runtest(self):
         relative = _name(self.notebook)
-        NOTEBOOK_TIMES[relative] = time.time() - _started.get(relative, time.time())
+        # reported through the test report, so pytest-xdist's controller sees it too
+        self.user_properties.append(("notebook_seconds", time.time() - _started.get(relative, time.time())))
         problems = []
         leftovers = _admin("leftovers")
         if leftovers:
@@ -147,6 +148,12 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_runtest_setup(item):
     if _is_cell(item):
         _started.setdefault(_name(item.parent.path), time.time())
+
+
+def pytest_runtest_logreport(report):
+    for key, value in getattr(report, "user_properties", []):
+        if key == "notebook_seconds" and report.when == "call":
+            NOTEBOOK_TIMES[report.nodeid.split("::")[0]] = value
 
 
 def pytest_terminal_summary(terminalreporter):

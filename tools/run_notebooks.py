@@ -1,21 +1,28 @@
-"""`make run`: execute every notebook offline and print the figures next to the book's.
+"""`make run`: execute every notebook offline, then report each way's figures beside the book's.
 
-    python -m tools.run_notebooks [NOTEBOOK ...] [--out build]
+    python -m tools.run_notebooks [NOTEBOOK ...] [--jobs 2] [--out build]
 
-Starts localaws, runs each notebook with papermill into build/executed/ (its figures go
-to build/metrics/), and ends with a table: each way's metrics on the sample data beside
-the figures the book reports. A failing notebook is reported with its error and the
-others still run; the exit code says whether all passed.
+Chapters run in parallel (`--jobs`, one localaws per worker so each notebook's leftovers are
+its own); a chapter's notebooks run one after another in reading order. Each notebook runs
+with papermill in its own process into build/executed/ (its log in build/logs/, its figures
+in build/metrics/). A failing notebook is reported with its error and the others still
+run; the exit code says whether all passed. At the end: a table on the terminal and
+build/report.html (tools/report.py).
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
-import sys
+import queue
 import subprocess
+import sys
 import time
-from dataclasses import dataclass, field
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,50 +34,51 @@ from tools.java import JavaNotFound, ensure_java_home  # noqa: E402
 
 @dataclass
 class Result:
-    notebook: Path
+    notebook: str  # path relative to the repository
     seconds: float = 0.0
     error: str | None = None
     metrics: dict = field(default_factory=dict)
     leftovers: dict = field(default_factory=dict)
 
     @property
-    def name(self) -> str:
-        return self.notebook.relative_to(ROOT).as_posix()
+    def passed(self) -> bool:
+        return not self.error and not self.leftovers
 
 
 def discover(patterns: list[str]) -> list[Path]:
-    if patterns:
-        found = [p for pattern in patterns for p in sorted(ROOT.glob(pattern)) or [Path(pattern).resolve()]]
-    else:
-        found = sorted(ROOT.glob("chapter*/[0-9]*.ipynb"))
-    missing = [p for p in found if not p.exists()]
-    if missing:
-        raise SystemExit(f"no such notebook: {', '.join(map(str, missing))}")
+    if not patterns:
+        return sorted(ROOT.glob("chapter*/[0-9]*.ipynb"))
+    found = []
+    for pattern in patterns:
+        matches = sorted(ROOT.glob(pattern)) or [Path(pattern).resolve()]
+        missing = [p for p in matches if not p.exists()]
+        if missing:
+            raise SystemExit(f"no such notebook: {pattern}")
+        found += matches
     return found
 
 
-def run_one(notebook: Path, out: Path) -> Result:
-    """Execute one notebook with papermill in its own process; its output goes to a log."""
-    result = Result(notebook)
+def run_one(notebook: Path, out: Path, emulator) -> Result:
+    """Execute one notebook with papermill in its own process, against `emulator`."""
+    name = notebook.relative_to(ROOT).as_posix()
     chapter = notebook.parent.name
     metrics_dir = out / "metrics" / chapter
     executed = out / "executed" / chapter / notebook.name
     log = out / "logs" / chapter / f"{notebook.stem}.log"
     for path in (executed, log):
         path.parent.mkdir(parents=True, exist_ok=True)
-    stale = figures.metrics_path(notebook, metrics_dir)
-    stale.unlink(missing_ok=True)
+    figures.metrics_path(notebook, metrics_dir).unlink(missing_ok=True)
     started = time.time()
     with log.open("w") as log_file:
         status = subprocess.run(
             [sys.executable, "-m", "papermill", str(notebook), str(executed), "--cwd", str(notebook.parent),
              "-k", "python3", "-p", "METRICS_DIR", str(metrics_dir), "--no-progress-bar"],
-            stdout=log_file, stderr=subprocess.STDOUT).returncode
-    result.seconds = time.time() - started
+            stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **emulator.env}).returncode
+    result = Result(name, seconds=round(time.time() - started, 1))
     if status:
         result.error = last_error(log)
     result.metrics = figures.read_metrics(notebook, metrics_dir) or {}
-    result.leftovers = emulator_leftovers()
+    result.leftovers = leftovers(emulator.url)
     return result
 
 
@@ -78,17 +86,15 @@ def last_error(log: Path) -> str:
     """The exception line papermill reported, for the summary (the whole log stays on disk)."""
     lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
     errors = [line for line in lines if "Error" in line or "Exception" in line]
-    return (errors[-1] if errors else lines[-1] if lines else "failed")[:300] + f"  (log: {log})"
+    return (errors[-1] if errors else lines[-1] if lines else "failed")[:300] + f"  (log: {log.relative_to(ROOT)})"
 
 
-def emulator_leftovers() -> dict:
-    import urllib.request
-
-    base = os.environ["LOCALAWS_ENDPOINT"]
-    with urllib.request.urlopen(f"{base}/_localaws/leftovers", timeout=30) as response:
+def leftovers(base_url: str) -> dict:
+    """What the notebook left running; deleted so the next notebook starts clean."""
+    with urllib.request.urlopen(f"{base_url}/_localaws/leftovers", timeout=30) as response:
         found = json.loads(response.read())
     if found:
-        urllib.request.urlopen(urllib.request.Request(f"{base}/_localaws/reset", method="POST"), timeout=30)
+        urllib.request.urlopen(urllib.request.Request(f"{base_url}/_localaws/reset", method="POST"), timeout=60)
     return found
 
 
@@ -96,17 +102,15 @@ def table(results: list[Result]) -> str:
     spec = figures.load()
     rows = [("notebook", "way", "metric", "this run", "book", "time")]
     for r in results:
-        expected = spec.get(r.name, {})
+        expected = spec.get(r.notebook, {})
         names = list(expected.get("metrics", {})) or sorted(r.metrics)
-        status = "FAILED" if r.error else f"{r.seconds:.0f} s"
-        if not names:
-            rows.append((r.name, expected.get("way", ""), "", "", "", status))
-        for i, metric in enumerate(names):
+        status = "FAILED" if r.error else "LEFTOVERS" if r.leftovers else f"{r.seconds:.0f} s"
+        for i, metric in enumerate(names or [""]):
             value = r.metrics.get(metric)
             book = expected.get("metrics", {}).get(metric, {}).get("book")
-            rows.append((r.name if i == 0 else "", expected.get("way", "") if i == 0 else "", metric,
+            rows.append((r.notebook if i == 0 else "", expected.get("way", "") if i == 0 else "", metric,
                          "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value),
-                         "" if book is None else f"{book}", status if i == 0 else ""))
+                         "" if book is None else str(book), status if i == 0 else ""))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -116,6 +120,7 @@ def table(results: list[Result]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebooks or globs (default: every chapter's)")
+    parser.add_argument("--jobs", type=int, default=2, help="chapters run at the same time (default 2)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     args = parser.parse_args()
     notebooks = discover(args.notebooks)
@@ -131,25 +136,46 @@ def main() -> int:
 
     from localaws.emulator import Emulator
 
-    results = []
-    with Emulator() as emulator:
-        emulator.export()
-        bar = tqdm(notebooks, unit="notebook", file=sys.stderr)
-        for notebook in bar:
-            bar.set_description(notebook.relative_to(ROOT).as_posix())
-            results.append(run_one(notebook, args.out))
-            if results[-1].error:
-                tqdm.write(f"FAILED {results[-1].name}: {results[-1].error}", file=sys.stderr)
-    summary = {r.name: {"seconds": round(r.seconds, 1), "error": r.error, "metrics": r.metrics,
-                        "leftovers": r.leftovers} for r in results}
-    (args.out / "results.json").write_text(json.dumps(summary, indent=1))
+    chapters = [list(group) for _, group in itertools.groupby(notebooks, key=lambda p: p.parent)]
+    workers = max(1, min(args.jobs, len(chapters)))
+    results: list[Result] = []
+    bar = tqdm(total=len(notebooks), unit="notebook", file=sys.stderr)
+    with ExitStack() as stack:
+        free: queue.Queue = queue.Queue()
+        for _ in range(workers):
+            free.put(stack.enter_context(Emulator()))
+
+        def run_chapter(chapter: list[Path]) -> list[Result]:
+            emulator = free.get()
+            try:
+                done = []
+                for notebook in chapter:
+                    bar.set_description(notebook.relative_to(ROOT).as_posix(), refresh=True)
+                    done.append(run_one(notebook, args.out, emulator))
+                    if not done[-1].passed:
+                        tqdm.write(f"FAILED {done[-1].notebook}: {done[-1].error or done[-1].leftovers}", file=sys.stderr)
+                    bar.update()
+                return done
+            finally:
+                free.put(emulator)
+
+        with ThreadPoolExecutor(workers) as pool:
+            for future in as_completed([pool.submit(run_chapter, c) for c in chapters]):
+                results += future.result()
+    bar.close()
+    results.sort(key=lambda r: r.notebook)
+    (args.out / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
+
+    from tools import report
+
+    html = report.write(args.out)
     print()
     print(table(results))
-    failed = [r for r in results if r.error or r.leftovers]
+    failed = [r for r in results if not r.passed]
     for r in failed:
-        print(f"\n{r.name}: {r.error or ''} {('left running: ' + str(r.leftovers)) if r.leftovers else ''}")
-    print(f"\n{len(results) - len(failed)} of {len(results)} notebooks passed in "
-          f"{sum(r.seconds for r in results):.0f} s; executed copies in {args.out / 'executed'}")
+        print(f"\n{r.notebook}: {r.error or ''} {('left running: ' + str(r.leftovers)) if r.leftovers else ''}")
+    print(f"\n{len(results) - len(failed)} of {len(results)} notebooks passed "
+          f"({sum(r.seconds for r in results):.0f} s of notebook time); report: {html}")
     return 1 if failed else 0
 
 

@@ -1,0 +1,32 @@
+"""The run report: figures beside the book's, failures with their error, plots embedded."""
+from __future__ import annotations
+
+import base64
+import json
+
+import nbformat
+
+from tools import report
+
+PNG = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                                     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")).decode()
+
+
+def test_report_shows_metrics_failures_and_plots(tmp_path):
+    passed, failed = "chapter03_regression/1_sklearn_linear_regression.ipynb", "chapter03_regression/2_spark_linear_regression.ipynb"
+    (tmp_path / "results.json").write_text(json.dumps([
+        {"notebook": passed, "seconds": 4.2, "error": None, "metrics": {"r2": 0.661, "rmse": 4.98}, "leftovers": {}},
+        {"notebook": failed, "seconds": 9.0, "error": "ValueError: boom", "metrics": {}, "leftovers": {}},
+    ]))
+    executed = tmp_path / "executed" / passed
+    executed.parent.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Chapter 3 · Houses — scikit-learn"),
+                                         nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+                                             "display_data", data={"image/png": PNG})])])
+    nbformat.write(nb, executed)
+    page = report.write(tmp_path).read_text()
+    assert "Chapter 3 · Predicting house value with linear regression" in page  # from the real notebook
+    assert "0.661" in page and "0.695" in page and "0.55 – 0.9" in page       # run, book, band
+    assert "1 of 2 notebooks passed" in page and "ValueError: boom" in page
+    assert f"data:image/png;base64,{PNG}" in page
+    assert (tmp_path / "executed" / passed).with_suffix(".html").exists()
