@@ -1,5 +1,9 @@
 """SageMaker's built-in XGBoost, computed by the xgboost library itself — the same library the
-AWS container runs (it pins 1.x releases; this repository's xgboost is newer).
+AWS containers run (versions 1.x to 3.0; this repository's xgboost is newer).
+
+Model files: offline the model is always saved by this newer xgboost, so any client reads it.
+On AWS, the 1.x containers save XGBoost's legacy binary format, which xgboost 3.1 and newer
+can no longer load: notebooks that open `xgboost-model` themselves ask for container 3.0.
 
 As in the container's algorithm mode: hyperparameters are validated against its list
 (`silent`, gone since XGBoost 1.0, is rejected: use `verbosity`); channels `train` and
