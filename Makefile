@@ -4,6 +4,8 @@
 # Both create or update the project virtualenv first (.venv, from requirements.txt).
 
 PYTHON ?= python3
+# pytest-xdist workers for make test: chapters run side by side, each chapter in order on one worker
+TEST_WORKERS ?= 2
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 
@@ -25,7 +27,7 @@ run: setup
 	$(VPY) -m tools.run_notebooks $(ARGS)
 
 test: setup
-	$(VPY) -m pytest $(ARGS)
+	$(VPY) -m pytest -n $(TEST_WORKERS) $(ARGS)
 
 samples: setup
 	$(VPY) data/make_samples.py

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from tools import figures  # noqa: E402
-from tools.java import JavaNotFound, ensure_java_home  # noqa: E402
+from tools.java import JavaNotFound  # noqa: E402
+from tools.notebook_env import prepare_notebook_environment  # noqa: E402
 
 NOTEBOOK_TIMES: dict[str, float] = {}
 _started: dict[str, float] = {}
@@ -61,18 +62,26 @@ def _fail_cells_whose_reply_is_an_error():
 def pytest_configure(config):
     _fail_cells_whose_reply_is_an_error()
     try:
-        ensure_java_home()
+        prepare_notebook_environment()
     except JavaNotFound as err:
         raise pytest.UsageError(str(err))
-    os.environ["PYSPARK_PYTHON"] = sys.executable   # Spark workers use this virtualenv
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    if "LOCALAWS_ENDPOINT" not in os.environ:       # not already under `python -m localaws run`
+    if _is_xdist_controller(config):
+        return  # each pytest-xdist worker starts its own emulator (the leftover checks are per worker)
+    if _is_xdist_worker(config) or "LOCALAWS_ENDPOINT" not in os.environ:  # else under `localaws run`
         from localaws.emulator import Emulator
 
         config._localaws = Emulator(strict=True).start()
         config._localaws.export()
         # the SDK in this process (unit tests) polls as fast as the SDK in the kernels
         runpy.run_path(str(config._localaws.BOOT_DIR / "sitecustomize.py"))
+
+
+def _is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _is_xdist_controller(config) -> bool:
+    return not _is_xdist_worker(config) and (config.getoption("numprocesses", None) or 0) > 0
 
 
 def pytest_unconfigure(config):
@@ -143,6 +152,20 @@ def pytest_collection_modifyitems(session, config, items):
             notebook = Path(str(item.parent.path))
             result.append(NotebookChecks.from_parent(item.parent, name="checks", notebook=notebook))
     items[:] = result
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With `pytest -n N`: a chapter's notebooks run in order on one worker (a notebook's cells
+    share a kernel; a chapter's notebooks may share files in work/); chapters and test files
+    run side by side."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByChapter(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path.rsplit("/", 1)[0] if path.endswith(".ipynb") else path
+
+    return ByChapter(config, log)
 
 
 def pytest_runtest_setup(item):

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools import figures  # noqa: E402
-from tools.java import JavaNotFound, ensure_java_home  # noqa: E402
+from tools.java import JavaNotFound  # noqa: E402
+from tools.notebook_env import prepare_notebook_environment  # noqa: E402
 
 
 @dataclass
@@ -125,12 +126,10 @@ def main() -> int:
     args = parser.parse_args()
     notebooks = discover(args.notebooks)
     try:
-        ensure_java_home()
+        prepare_notebook_environment()
     except JavaNotFound as err:
         print(err, file=sys.stderr)
         return 2
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
     from tqdm import tqdm
 
