@@ -65,6 +65,7 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        self._unexport()
         if self.http:
             self.http.stop()
         if self.moto:
@@ -123,5 +124,15 @@ class Emulator:
 
     def export(self) -> None:
         """Set the environment in this process (child processes, e.g. kernels, inherit it)."""
+        self._environ_before = {name: os.environ.get(name) for name in [*self.env, "AWS_PROFILE"]}
         os.environ.pop("AWS_PROFILE", None)
         os.environ.update(self.env)
+
+    def _unexport(self) -> None:
+        """Put back the environment export() changed: nothing may point at a stopped emulator."""
+        for name, value in getattr(self, "_environ_before", {}).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._environ_before = {}
