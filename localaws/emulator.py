@@ -120,6 +120,8 @@ class Emulator:
             if not isinstance(variables, dict):
                 variables = dict.fromkeys(variables, "")
             env.update({name: self.url + path for name, path in variables.items()})
+            # and any plain settings its clients need offline (e.g. HTTP allowed for OAuth)
+            env.update(getattr(service, "client_environment", {}))
         return env
 
     def export(self) -> None:
