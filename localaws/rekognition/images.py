@@ -1,0 +1,50 @@
+"""The image a Rekognition request names: bytes in the request or an S3 object, checked
+the way Rekognition checks them (JPEG or PNG, size limits, at least 80 pixels a side)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+import numpy as np
+
+from . import exceptions
+
+BYTES_LIMIT_MB, S3_LIMIT_MB = 5, 15
+MIN_SIDE = 80
+SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def load(image: dict, s3) -> np.ndarray:
+    """An RGB uint8 array of the request's image."""
+    if "Bytes" in image:
+        data = image["Bytes"]
+        if isinstance(data, str):  # the JSON protocol sends blobs base64-encoded
+            try:
+                data = base64.b64decode(data, validate=True)
+            except binascii.Error:
+                raise exceptions.invalid_format() from None
+        limit = BYTES_LIMIT_MB
+    elif "S3Object" in image:
+        obj = image["S3Object"]
+        try:
+            data = s3.read(f"s3://{obj.get('Bucket', '')}/{obj.get('Name', '')}")
+        except Exception:
+            raise exceptions.invalid_s3_object() from None
+        limit = S3_LIMIT_MB
+    else:
+        raise exceptions.invalid_parameter("Image must contain Bytes or S3Object")
+    if len(data) > limit * 1024 * 1024:
+        raise exceptions.too_large(limit)
+    if not data.startswith(SIGNATURES):
+        raise exceptions.invalid_format()
+    from PIL import Image, ImageOps
+
+    try:
+        picture = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        pixels = np.asarray(picture.convert("RGB"))
+    except Exception:
+        raise exceptions.invalid_format() from None
+    if min(pixels.shape[:2]) < MIN_SIDE:
+        raise exceptions.invalid_parameter(f"Image is smaller than {MIN_SIDE} pixels on a side")
+    return pixels
