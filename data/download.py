@@ -98,6 +98,13 @@ def unpack(archive: Path, folder: Path) -> list[Path]:
 
 
 DATASETS = {d.name: d for d in [
+    Dataset("tweets", "@TheDemocrats and @GOP timelines as dem.txt / gop.txt, one tweet per line (chapter 2)",
+            manual="Twitter's API now needs a paid tier and its terms forbid redistributing tweets, so "
+                   "there is no file to download: collect your own with "
+                   "chapter02_naive_bayes/0_collect_tweets_twython.ipynb (set TWITTER_APP_KEY and "
+                   "TWITTER_APP_SECRET, and OUT_DIR=../data/full/tweets), or use the files of the book's code "
+                   "repository (github.com/PacktPublishing/Mastering-Machine-Learning-on-AWS) if it "
+                   "carries them."),
     Dataset("housing", "Boston house prices, Kaggle boston-housing train.csv (chapters 3, 8, 14, 16)",
             filename="train.csv",
             manual="Kaggle needs a login: accept the rules at https://www.kaggle.com/c/boston-housing, "
