@@ -31,6 +31,14 @@ class ClientError(Exception):
     """A problem with the user's data, hyperparameters or request (AWS says "ClientError")."""
 
 
+def model_file(model_dir: Path, name: str, algorithm: str) -> Path:
+    """The algorithm's file in an unpacked model.tar.gz, or a ClientError saying it is missing."""
+    path = Path(model_dir) / name
+    if not path.exists():
+        raise ClientError(f"model.tar.gz has no {name}: was it trained by {algorithm}?")
+    return path
+
+
 @dataclass
 class Channel:
     name: str

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log
+from .base import Channel, ClientError, Hyperparameter as H, Log, model_file
 
 REPOSITORIES = ("factorization-machines",)
 INIT_METHODS = {"normal", "uniform", "constant"}
@@ -104,10 +104,7 @@ class FactorizationMachine:
 
 
 def load(model_dir: Path) -> FactorizationMachine:
-    path = model_dir / MODEL_FILE
-    if not path.exists():
-        raise ClientError(f"model.tar.gz has no {MODEL_FILE}: was it trained by factorization-machines?")
-    return FactorizationMachine.load(path)
+    return FactorizationMachine.load(model_file(model_dir, MODEL_FILE, "factorization-machines"))
 
 
 # ---------------------------------------------------------------- training

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log
+from .base import Channel, ClientError, Hyperparameter as H, Log, model_file
 
 REPOSITORIES = ("kmeans",)
 HYPERPARAMETERS = {
@@ -144,7 +144,4 @@ class KMeansModel:
 
 
 def load(model_dir: Path) -> KMeansModel:
-    path = model_dir / MODEL_FILE
-    if not path.exists():
-        raise ClientError(f"model.tar.gz has no {MODEL_FILE}: was it trained by kmeans?")
-    return KMeansModel.load(path)
+    return KMeansModel.load(model_file(model_dir, MODEL_FILE, "kmeans"))

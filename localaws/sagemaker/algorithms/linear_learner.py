@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log
+from .base import Channel, ClientError, Hyperparameter as H, Log, model_file
 
 REPOSITORIES = ("linear-learner",)
 AUTO_FLOAT, AUTO_INT = "auto-float", "auto-int"
@@ -344,7 +344,4 @@ class LinearModel:
 
 
 def load(model_dir: Path) -> LinearModel:
-    path = model_dir / MODEL_FILE
-    if not path.exists():
-        raise ClientError(f"model.tar.gz has no {MODEL_FILE}: was it trained by linear-learner?")
-    return LinearModel.load(path)
+    return LinearModel.load(model_file(model_dir, MODEL_FILE, "linear-learner"))
