@@ -31,6 +31,19 @@ def validation_error(message: str) -> AwsError:
     return AwsError("ValidationException", message)
 
 
+def offset_page(items: list, token: str | None, max_results: int | None, default_size: int,
+                invalid_token: AwsError | None = None) -> tuple[list, str | None]:
+    """One page of a List* answer whose next token is the offset of the next item.
+
+    Returns the page and the next token (None on the last page). A token that is not an
+    offset raises `invalid_token` (the service's own error) or a ValidationException."""
+    token = token or "0"
+    if not str(token).isdigit():
+        raise invalid_token or validation_error("The pagination token is not valid")
+    start, size = int(token), max_results or default_size
+    return items[start:start + size], (str(start + size) if start + size < len(items) else None)
+
+
 @functools.lru_cache(maxsize=None)
 def service_model(service: str):
     return botocore.session.get_session().get_service_model(service)

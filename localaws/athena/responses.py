@@ -1,7 +1,7 @@
 """Athena's JSON-protocol operations: request parameters in, response dicts out."""
 from __future__ import annotations
 
-from ..protocol import AwsError
+from ..protocol import AwsError, offset_page
 from .engine import Column
 from .exceptions import invalid_request
 from .models import AthenaBackend
@@ -9,12 +9,9 @@ from .models import AthenaBackend
 DEFAULT_PAGE = 1000  # GetQueryResults' largest page, and its default
 
 
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    if not token.isdigit():
-        raise invalid_request("The NextToken is not valid")
-    return int(token)
+def _page(items: list, p: dict, default_size: int) -> tuple[list, str | None]:
+    return offset_page(items, p.get("NextToken"), p.get("MaxResults"), default_size,
+                       invalid_request("The NextToken is not valid"))
 
 
 def column_info(column: Column, database: str) -> dict:
@@ -49,14 +46,13 @@ class AthenaResponses:
         result = self.backend.results(query.id)
         rows = [[c.name for c in result.columns]] if result.columns else []
         rows += result.rows
-        start, size = _offset(p.get("NextToken")), p.get("MaxResults") or DEFAULT_PAGE
-        page = [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
-                for row in rows[start:start + size]]
+        rows, token = _page(rows, p, DEFAULT_PAGE)
+        page = [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows]
         answer = {"UpdateCount": 0, "ResultSet": {
             "Rows": page,
             "ResultSetMetadata": {"ColumnInfo": [column_info(c, query.database) for c in result.columns]}}}
-        if start + size < len(rows):
-            answer["NextToken"] = str(start + size)
+        if token:
+            answer["NextToken"] = token
         return answer
 
     def stop_query_execution(self, p: dict, region: str) -> dict:
@@ -65,8 +61,5 @@ class AthenaResponses:
 
     def list_query_executions(self, p: dict, region: str) -> dict:
         ids = self.backend.ids(p.get("WorkGroup", "primary"))
-        start, size = _offset(p.get("NextToken")), p.get("MaxResults") or 50
-        answer = {"QueryExecutionIds": ids[start:start + size]}
-        if start + size < len(ids):
-            answer["NextToken"] = str(start + size)
-        return answer
+        page, token = _page(ids, p, 50)
+        return {"QueryExecutionIds": page, **({"NextToken": token} if token else {})}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..protocol import offset_page
 from . import nlp
 from .exceptions import batch_too_large, invalid_request, text_too_large, unsupported_language
 from .models import ComprehendBackend
@@ -33,11 +34,8 @@ def _batch(p: dict, limit: int, analyse: Callable[[str], dict], english: bool = 
 
 
 def _page(items: list[dict], p: dict) -> tuple[list[dict], str | None]:
-    token = p.get("NextToken") or "0"
-    if not token.isdigit():
-        raise invalid_request("The NextToken is not valid")
-    start, size = int(token), p.get("MaxResults") or PAGE
-    return items[start:start + size], (str(start + size) if start + size < len(items) else None)
+    return offset_page(items, p.get("NextToken"), p.get("MaxResults"), PAGE,
+                       invalid_request("The NextToken is not valid"))
 
 
 def _sentiment(text: str) -> dict:

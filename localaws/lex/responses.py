@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from ..protocol import offset_page
 from . import exceptions
 from .dialog import Conversation, DialogEngine
 from .models import (DRAFT, FALLBACK_INTENT_ID, LOCALE_NAMES, TEST_ALIAS_ID, TEST_ALIAS_NAME, LexBackend,
@@ -13,10 +14,8 @@ LOCALE_KEYS = ("botId", "botVersion", "localeId")
 
 def page(items: list, params: dict) -> tuple[list, dict]:
     """maxResults / nextToken paging (the token is the offset of the next item)."""
-    start = int(params.get("nextToken") or 0)
-    size = params.get("maxResults") or 1000
-    rest = {"nextToken": str(start + size)} if start + size < len(items) else {}
-    return items[start:start + size], rest
+    items, token = offset_page(items, params.get("nextToken"), params.get("maxResults"), 1000)
+    return items, ({"nextToken": token} if token else {})
 
 
 def name_filter(items: list, params: dict, field: str) -> list:

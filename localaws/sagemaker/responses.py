@@ -10,16 +10,13 @@ import copy
 import datetime as dt
 from typing import Callable
 
+from ..protocol import offset_page
 from .models import SageMakerBackend
 
 
 def _page(items: list[dict], params: dict, key: str, default_max: int = 10) -> dict:
-    start = int(params.get("NextToken") or 0)
-    size = params.get("MaxResults") or default_max
-    result = {key: items[start:start + size]}
-    if start + size < len(items):
-        result["NextToken"] = str(start + size)
-    return result
+    page, token = offset_page(items, params.get("NextToken"), params.get("MaxResults"), default_max)
+    return {key: page, **({"NextToken": token} if token else {})}
 
 
 def _as_time(value) -> dt.datetime:
