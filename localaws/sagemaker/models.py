@@ -234,7 +234,7 @@ class SageMakerBackend:
                 output_dir.mkdir(parents=True)
                 resources = job["ResourceConfig"]
                 context = TrainingContext(name, self.s3, output_dir, resources.get("InstanceType", ""),
-                                          resources.get("InstanceCount", 1), job.get("Environment", {}))
+                                          resources.get("InstanceCount", 1), job.get("Environment", {}), image)
                 metrics = dict(algorithm.train(channels, hyperparameters, model_dir, log, context=context) or {})
                 metrics.update(metrics_from_log(job["AlgorithmSpecification"].get("MetricDefinitions"), log.lines))
                 self._secondary(job, "Uploading", "Uploading generated training model")

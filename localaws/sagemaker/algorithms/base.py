@@ -63,6 +63,7 @@ class TrainingContext:
     instance_type: str = "ml.m5.large"
     instance_count: int = 1
     environment: dict = field(default_factory=dict)
+    image: str = ""                  # the training image URI; its tag is the container version
 
 
 @dataclass

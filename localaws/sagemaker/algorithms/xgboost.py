@@ -1,9 +1,13 @@
 """SageMaker's built-in XGBoost, computed by the xgboost library itself — the same library the
-AWS containers run (versions 1.x to 3.0; this repository's xgboost is newer).
+AWS containers run (container versions 0.90-1 to 3.0-5; this repository pins xgboost 2.1).
 
-Model files: offline the model is always saved by this newer xgboost, so any client reads it.
-On AWS, the 1.x containers save XGBoost's legacy binary format, which xgboost 3.1 and newer
-can no longer load: notebooks that open `xgboost-model` themselves ask for container 3.0.
+Model files are written in the format the requested container writes: the 1.x containers
+call `save_model("xgboost-model")` with XGBoost 1.x, which, for a name without a `.json` or
+`.ubj` extension, writes the legacy binary format (aws/sagemaker-xgboost-container
+`algorithm_mode/train.py`; xgboost 1.7 `src/c_api/c_api.cc`); containers 2.x and 3.x write
+UBJSON. xgboost 2.1 and 3.0 read both; 3.1 and newer no longer read the binary format
+(xgboost `doc/changes/v3.1.0.rst`), so a reader who opens a 1.7-1 model locally needs
+xgboost < 3.1, as SageMaker Distribution's 2.1.4 is.
 
 As in the container's algorithm mode: hyperparameters are validated against its list
 (`silent`, gone since XGBoost 1.0, is rejected: use `verbosity`); channels `train` and
@@ -155,10 +159,30 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
     except xgb.core.XGBoostError as err:
         raise ClientError(str(err).strip().splitlines()[0]) from None
     model_dir.mkdir(parents=True, exist_ok=True)
-    with xgb.config_context(verbosity=0):  # no file extension, as on AWS: xgboost picks UBJSON
-        booster.save_model(str(model_dir / MODEL_FILE))
+    save_as_container_does(booster, model_dir / MODEL_FILE, getattr(context, "image", ""))
     return {f"{data}:{metric}": float(values[-1])
             for data, per_metric in history.items() for metric, values in per_metric.items()}
+
+
+def container_major(image_uri: str) -> int | None:
+    """1 for `.../sagemaker-xgboost:1.7-1`, 3 for `:3.0-5`; None for an untagged or `:latest` image."""
+    tag = image_uri.rsplit(":", 1)[-1] if ":" in image_uri.rsplit("/", 1)[-1] else ""
+    head = tag.split(".", 1)[0].split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def save_as_container_does(booster, path: Path, image_uri: str) -> None:
+    """Legacy binary for the 0.90 and 1.x containers, UBJSON (no extension) for 2.x and 3.x."""
+    import xgboost as xgb
+
+    major = container_major(image_uri)
+    with xgb.config_context(verbosity=0):  # silences xgboost's format warnings
+        if major is not None and major < 2:
+            legacy = path.with_name(path.name + ".deprecated")  # xgboost 2.x's name for that format
+            booster.save_model(str(legacy))
+            legacy.rename(path)
+        else:
+            booster.save_model(str(path))
 
 
 # ---------------------------------------------------------------- serving
