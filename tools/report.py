@@ -75,7 +75,8 @@ def _number(value) -> str:
 
 
 def write(out: Path) -> Path:
-    results = json.loads((out / "results.json").read_text())
+    everything = json.loads((out / "results.json").read_text())
+    results = [r for r in everything if r.get("platform", "laptop") == "laptop"]
     spec = figures.load()
     chapters: dict[str, list[dict]] = {}
     for r in results:
@@ -127,9 +128,33 @@ def write(out: Path) -> Path:
             parts.append("<div class=plots>" + "".join(
                 f"<figure><img src='data:image/png;base64,{png}'><figcaption>{html.escape(name)}</figcaption></figure>"
                 for name, png in gallery) + "</div>")
+    if len(results) < len(everything):
+        parts.append(matrix_html(everything))
     target = out / "report.html"
     target.write_text("\n".join(parts))
     return target
+
+
+def matrix_html(results: list[dict]) -> str:
+    """Platform x notebook: ok / stops (at the SDK check, as it must) / FAILED / not run, and time."""
+    from types import SimpleNamespace
+
+    from tools import matrix
+
+    header, body = matrix.rows([SimpleNamespace(**r) for r in results])
+    reasons = sorted({r["skipped"] for r in results if r.get("skipped")})
+
+    def cell(text: str) -> str:
+        css = "ok" if text.startswith(("ok", "stops")) else "bad" if text == "FAILED" else "muted"
+        return f"<td class={css}>{html.escape(text)}</td>"
+
+    return ("<h2 id=platforms>The platform matrix</h2><p class=muted>Each platform's kernel re-created on this "
+            "machine (platforms/README.md); ok = passed; stops = stopped at the SDK check with the install "
+            "line, as it must on SDK v3; blank = not meant for that platform.</p><table><tr>"
+            + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
+            + "".join("<tr><td>" + html.escape(row[0]) + "</td>" + "".join(cell(c) for c in row[1:]) + "</tr>"
+                      for row in body) + "</table>"
+            + "".join(f"<p class=bad>not run: {html.escape(reason)}</p>" for reason in reasons))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 """`make run`: execute every notebook offline, then report each way's figures beside the book's.
 
     python -m tools.run_notebooks [NOTEBOOK ...] [--jobs 2] [--out build]
+    python -m tools.run_notebooks --platforms [--out build]   also the platform matrix
+
+With `--platforms`, each platform kernel of tools/platforms.py (`make kernels`) also runs
+the notebooks meant for it, and the report shows platform x notebook (tools/matrix.py).
 
 Chapters run in parallel (`--jobs`, one localaws per worker so each notebook's leftovers are
 its own); a chapter's notebooks run one after another in reading order. Each notebook runs
@@ -40,10 +44,13 @@ class Result:
     error: str | None = None
     metrics: dict = field(default_factory=dict)
     leftovers: dict = field(default_factory=dict)
+    platform: str = "laptop"    # tools/platforms.py name, or the project's own kernel
+    expected: str | None = None  # what the platform must do instead of passing (e.g. stop with the fix)
+    skipped: str | None = None   # why this platform could not run here (e.g. its Python is missing)
 
     @property
     def passed(self) -> bool:
-        return not self.error and not self.leftovers
+        return not self.error and not self.leftovers and not self.skipped
 
 
 def discover(patterns: list[str]) -> list[Path]:
@@ -59,27 +66,37 @@ def discover(patterns: list[str]) -> list[Path]:
     return found
 
 
-def run_one(notebook: Path, out: Path, emulator) -> Result:
-    """Execute one notebook with papermill in its own process, against `emulator`."""
+def run_one(notebook: Path, out: Path, emulator, platform=None) -> Result:
+    """Execute one notebook with papermill in its own process, against `emulator`, in the
+    project's kernel or in `platform`'s (a tools.platforms.Platform)."""
+    from tools import matrix
+
     name = notebook.relative_to(ROOT).as_posix()
     chapter = notebook.parent.name
-    metrics_dir = out / "metrics" / chapter
-    executed = out / "executed" / chapter / notebook.name
-    log = out / "logs" / chapter / f"{notebook.stem}.log"
+    where = out if platform is None else out / "platforms" / platform.name
+    metrics_dir = where / "metrics" / chapter
+    executed = where / "executed" / chapter / notebook.name
+    log = where / "logs" / chapter / f"{notebook.stem}.log"
     for path in (executed, log):
         path.parent.mkdir(parents=True, exist_ok=True)
     figures.metrics_path(notebook, metrics_dir).unlink(missing_ok=True)
+    source = matrix.notebook_for(notebook, platform, executed.with_suffix(".input.ipynb"))
+    command = [sys.executable, "-m", "papermill", str(source), str(executed), "--cwd", str(notebook.parent),
+               "-k", "python3" if platform is None else platform.kernel,
+               "-p", "METRICS_DIR", str(metrics_dir), "--no-progress-bar"]
+    for parameter, value in matrix.parameters_for(notebook, platform).items():
+        command += ["-p", parameter, value]
     started = time.time()
     with log.open("w") as log_file:
-        status = subprocess.run(
-            [sys.executable, "-m", "papermill", str(notebook), str(executed), "--cwd", str(notebook.parent),
-             "-k", "python3", "-p", "METRICS_DIR", str(metrics_dir), "--no-progress-bar"],
-            stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **emulator.env}).returncode
-    result = Result(name, seconds=round(time.time() - started, 1))
+        status = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
+                                env={**os.environ, **emulator.env, **matrix.kernel_env(platform)}).returncode
+    result = Result(name, seconds=round(time.time() - started, 1), platform=platform.name if platform else "laptop")
     if status:
         result.error = last_error(log)
     result.metrics = figures.read_metrics(notebook, metrics_dir) or {}
     result.leftovers = leftovers(emulator.url)
+    if platform is not None:
+        matrix.judge(result, platform, log, executed)
     return result
 
 
@@ -123,6 +140,8 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", help="notebooks or globs (default: every chapter's)")
     parser.add_argument("--jobs", type=int, default=2, help="chapters run at the same time (default 2)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--platforms", action="store_true",
+                        help="also run the platform matrix in the kernels `make kernels` built")
     args = parser.parse_args()
     notebooks = discover(args.notebooks)
     try:
@@ -135,46 +154,69 @@ def main() -> int:
 
     from localaws.emulator import Emulator
 
-    chapters = [list(group) for _, group in itertools.groupby(notebooks, key=lambda p: p.parent)]
-    workers = max(1, min(args.jobs, len(chapters)))
+    units = [(None, list(group)) for _, group in itertools.groupby(notebooks, key=lambda p: p.parent)]
     results: list[Result] = []
-    bar = tqdm(total=len(notebooks), unit="notebook", file=sys.stderr)
+    if args.platforms:
+        from tools import matrix, platforms
+
+        for platform in platforms.PLATFORMS:
+            meant = matrix.notebooks_for(platform, notebooks)
+            reason = platforms.status(platform) if meant else None
+            if reason:
+                results += [Result(nb.relative_to(ROOT).as_posix(), platform=platform.name, skipped=reason)
+                            for nb in meant]
+                continue
+            units += [(platform, list(group)) for _, group in itertools.groupby(meant, key=lambda p: p.parent)]
+    workers = max(1, min(args.jobs, len(units)))
+    bar = tqdm(total=sum(len(u[1]) for u in units), unit="notebook", file=sys.stderr)
     with ExitStack() as stack:
         free: queue.Queue = queue.Queue()
         for _ in range(workers):
             free.put(stack.enter_context(Emulator()))
 
-        def run_chapter(chapter: list[Path]) -> list[Result]:
+        def run_unit(unit) -> list[Result]:
+            platform, chapter = unit
             emulator = free.get()
             try:
                 done = []
                 for notebook in chapter:
-                    bar.set_description(notebook.relative_to(ROOT).as_posix(), refresh=True)
-                    done.append(run_one(notebook, args.out, emulator))
+                    label = notebook.relative_to(ROOT).as_posix()
+                    bar.set_description(label if platform is None else f"{platform.name}: {label}", refresh=True)
+                    done.append(run_one(notebook, args.out, emulator, platform))
                     if not done[-1].passed:
-                        tqdm.write(f"FAILED {done[-1].notebook}: {done[-1].error or done[-1].leftovers}", file=sys.stderr)
+                        tqdm.write(f"FAILED {done[-1].platform}: {done[-1].notebook}: "
+                                   f"{done[-1].error or done[-1].leftovers}", file=sys.stderr)
                     bar.update()
                 return done
             finally:
                 free.put(emulator)
 
         with ThreadPoolExecutor(workers) as pool:
-            for future in as_completed([pool.submit(run_chapter, c) for c in chapters]):
+            for future in as_completed([pool.submit(run_unit, u) for u in units]):
                 results += future.result()
     bar.close()
-    results.sort(key=lambda r: r.notebook)
+    results.sort(key=lambda r: (r.platform != "laptop", r.platform, r.notebook))
     (args.out / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
 
     from tools import report
 
     html = report.write(args.out)
     print()
-    print(table(results))
-    failed = [r for r in results if not r.passed]
+    print(table([r for r in results if r.platform == "laptop"]))
+    if args.platforms:
+        from tools import matrix
+
+        print("\nplatform matrix (ok = passed; stops = stopped at the SDK check with the install line)\n")
+        print(matrix.text_table(results))
+    failed = [r for r in results if not r.passed and not r.skipped]
+    skipped = [r for r in results if r.skipped]
     for r in failed:
-        print(f"\n{r.notebook}: {r.error or ''} {('left running: ' + str(r.leftovers)) if r.leftovers else ''}")
-    print(f"\n{len(results) - len(failed)} of {len(results)} notebooks passed "
-          f"({sum(r.seconds for r in results):.0f} s of notebook time); report: {html}")
+        print(f"\n{r.platform}: {r.notebook}: {r.error or ''} "
+              f"{('left running: ' + str(r.leftovers)) if r.leftovers else ''}")
+    for reason in sorted({r.skipped for r in skipped}):
+        print(f"\nnot run: {reason}")
+    print(f"\n{len(results) - len(failed) - len(skipped)} of {len(results)} notebook runs passed, "
+          f"{len(skipped)} not run ({sum(r.seconds for r in results):.0f} s of notebook time); report: {html}")
     return 1 if failed else 0
 
 

@@ -1,0 +1,137 @@
+"""The platform matrix: which notebooks each platform kernel runs, how, and how a run is judged.
+
+- SageMaker-side notebooks (they call AWS through the SageMaker SDK or boto3, and do not use
+  Spark) run in the SageMaker Studio and notebook-instance kernels, from the notebook's own
+  folder, as they do in a clone of this repository there.
+- Spark notebooks run in the EMR kernel as on a cluster: from a directory that is not the
+  notebook's folder, with the repository's data paths given as absolute paths (standing in
+  for the `s3://` URIs a reader sets), and with their cells tagged `emr` (the install cell,
+  `%matplot`), which every other kernel skips.
+- On SageMaker Distribution 4 as shipped (SDK v3), every SageMaker notebook must stop in its
+  SDK check with the exact install line: that counts as the expected result.
+"""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+
+from tools.platforms import BUILD, PLATFORMS
+
+ROOT = Path(__file__).resolve().parent.parent
+EMR_TAG = "emr"
+SDK_INSTALL_LINE = "%pip install 'sagemaker>=2.245,<3'"
+SDK_CHECK = 'Version(version("sagemaker"))'
+
+
+def _code(notebook: Path) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def kind(notebook: Path) -> str:
+    """'spark', 'sagemaker' (AWS API calls, no Spark) or 'local' (neither)."""
+    code = _code(notebook)
+    if "import pyspark" in code or "from pyspark" in code:
+        return "spark"
+    if "import sagemaker" in code or "import boto3" in code:
+        return "sagemaker"
+    return "local"
+
+
+def notebooks_for(platform, notebooks: list[Path]) -> list[Path]:
+    return [nb for nb in notebooks if kind(nb) == platform.notebooks]
+
+
+def is_emr_cell(cell) -> bool:
+    return EMR_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def notebook_for(notebook: Path, platform, scratch: Path) -> Path:
+    """The notebook as this kernel runs it: without its `emr` cells except on EMR."""
+    if platform is not None and platform.emr:
+        return notebook
+    nb = nbformat.read(notebook, as_version=4)
+    kept = [c for c in nb.cells if not is_emr_cell(c)]
+    if len(kept) == len(nb.cells):
+        return notebook
+    nb.cells = kept
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, scratch)
+    return scratch
+
+
+def parameters_for(notebook: Path, platform) -> dict[str, str]:
+    """On EMR, the parameters cell's relative paths ('../data/…') made absolute: the cluster
+    does not run in the notebook's folder, so a reader passes full (s3://) locations."""
+    if platform is None or not platform.emr:
+        return {}
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    found = {}
+    for node in ast.parse(cell.source).body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str) and node.value.value.startswith("../")):
+            found[node.targets[0].id] = str((notebook.parent / node.value.value).resolve())
+    return found
+
+
+def kernel_env(platform) -> dict[str, str]:
+    return {} if platform is None else {"JUPYTER_PATH": str(BUILD)}
+
+
+def _first_error_cell(executed: Path) -> str | None:
+    if not executed.exists():
+        return None
+    nb = json.loads(executed.read_text())
+    for cell in nb["cells"]:
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return "".join(cell["source"])
+    return None
+
+
+def judge(result, platform, log: Path, executed: Path) -> None:
+    """Turn an SDK-v3 platform's run into pass/fail: it must stop at the SDK check, with the fix."""
+    if not platform.expect_sdk_stop:
+        return
+    text = log.read_text(errors="replace")
+    failing = _first_error_cell(executed) or ""
+    if result.error and SDK_CHECK in failing and SDK_INSTALL_LINE in text:
+        result.error, result.expected = None, "stops at the SDK check with the install line"
+    elif not result.error:
+        result.error = "ran to the end on SDK v3: the SDK check should have stopped it"
+    else:
+        result.error = f"did not stop at the SDK check with the install line: {result.error}"
+
+
+def platform_names() -> list[str]:
+    return ["laptop"] + [p.name for p in PLATFORMS]
+
+
+def cell_text(result) -> str:
+    if result.skipped:
+        return "not run"
+    if result.error or result.leftovers:
+        return "FAILED"
+    return f"{'stops' if result.expected else 'ok'} {result.seconds:.0f} s"
+
+
+def rows(results) -> tuple[list[str], list[list[str]]]:
+    """Header (notebook, then each platform that has a result) and one row per notebook."""
+    columns = [p for p in platform_names() if any(r.platform == p for r in results)]
+    by_key = {(r.notebook, r.platform): r for r in results}
+    body = []
+    for notebook in sorted({r.notebook for r in results}):
+        body.append([notebook] + [cell_text(by_key[(notebook, p)]) if (notebook, p) in by_key else ""
+                                  for p in columns])
+    return ["notebook"] + columns, body
+
+
+def text_table(results) -> str:
+    header, body = rows(results)
+    widths = [max(len(row[c]) for row in [header] + body) for c in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + body]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The places readers open the notebooks, re-created on this machine as Jupyter kernels.
+
+    python -m tools.platforms build [NAME ...]   create or update the platform kernels
+    python -m tools.platforms list               each platform: Python, kernel, notebooks
+
+Each platform is a virtualenv on that platform's Python (found through pyenv or on PATH),
+with the libraries the platform ships (`platforms/<folder>/image.txt`) installed first and
+then, as a separate step as a reader would, what the README tells the reader to install
+there (`install.txt`). It is registered as the Jupyter kernel `platform-<name>` under
+build/platforms/kernels (JUPYTER_PATH=build/platforms). localaws keeps running from the
+project's own virtualenv; only the notebook's kernel changes.
+
+Where a platform's Python is missing, `build` says so and goes on: the matrix then reports
+that platform as not run, with the reason, never as passed.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "platforms"
+BUILD = ROOT / "build" / "platforms"
+EMR_KERNEL = ROOT / "tools" / "emr_kernel.py"
+EMR_FILES = (EMR_KERNEL, ROOT / "tools" / "emr_session.py")
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    title: str
+    python: str                 # major.minor
+    notebooks: str              # "sagemaker" (AWS API notebooks) or "spark" (PySpark notebooks)
+    folder: str = ""            # under platforms/, if not the name
+    steps: tuple[str, ...] = ("image.txt", "install.txt")
+    expect_sdk_stop: bool = False  # every notebook must stop at its SDK check, naming the fix
+    emr: bool = False           # PySpark kernel as on EMR: `spark`/`sc` predefined, %matplot
+
+    @property
+    def kernel(self) -> str:
+        return f"platform-{self.name}"
+
+    @property
+    def venv(self) -> Path:
+        return BUILD / self.name
+
+    def requirement_files(self) -> list[Path]:
+        return [SPECS / (self.folder or self.name) / step for step in self.steps]
+
+
+PLATFORMS = (
+    Platform("sagemaker-distribution-3", "SageMaker Studio, SageMaker Distribution 3.x", "3.12", "sagemaker",
+             steps=("image.txt", "install.txt")),
+    Platform("sagemaker-distribution-4", "SageMaker Studio, SageMaker Distribution 4.x as shipped (SDK v3)",
+             "3.12", "sagemaker", steps=("image.txt",), expect_sdk_stop=True),
+    Platform("sagemaker-distribution-4-sdk-v2", "SageMaker Studio, SageMaker Distribution 4.x after "
+             "%pip install 'sagemaker>=2.245,<3'", "3.12", "sagemaker", folder="sagemaker-distribution-4"),
+    Platform("notebook-instance", "SageMaker notebook instance, conda_python3", "3.10", "sagemaker"),
+    Platform("emr-7", "EMR 7.x, PySpark kernel (EMR Studio)", "3.9", "spark", steps=("image.txt",), emr=True),
+)
+BY_NAME = {p.name: p for p in PLATFORMS}
+
+
+class InterpreterMissing(Exception):
+    pass
+
+
+def find_python(version: str) -> Path:
+    """The newest pyenv CPython `version`.x, else `pythonX.Y` on PATH."""
+    pattern = re.compile(rf"^{re.escape(version)}\.(\d+)$")
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
+        matches = sorted((int(m.group(1)), v) for v in listed if (m := pattern.match(v)))
+        if matches:
+            root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
+            candidate = Path(root) / "versions" / matches[-1][1] / "bin" / "python"
+            if candidate.exists():
+                return candidate
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        return Path(on_path)
+    raise InterpreterMissing(f"Python {version} is not on this machine (neither pyenv nor python{version} on PATH): "
+                             f"install it, e.g. `pyenv install {version}`, then `make kernels`")
+
+
+def fingerprint(platform: Platform, python: Path) -> str:
+    digest = hashlib.sha256(str(python).encode())
+    for path in platform.requirement_files() + (list(EMR_FILES) if platform.emr else []):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def status(platform: Platform) -> str | None:
+    """None when the kernel is built and current, else why it cannot run."""
+    try:
+        python = find_python(platform.python)
+    except InterpreterMissing as err:
+        return str(err)
+    stamp = platform.venv / ".installed"
+    if not stamp.exists() or stamp.read_text().strip() != fingerprint(platform, python):
+        return f"kernel {platform.kernel} is not built or out of date: run `make kernels`"
+    return None
+
+
+def build(platform: Platform) -> None:
+    python = find_python(platform.python)
+    stamp = platform.venv / ".installed"
+    wanted = fingerprint(platform, python)
+    if stamp.exists() and stamp.read_text().strip() == wanted:
+        print(f"{platform.name}: up to date")
+        return
+    if platform.venv.exists():
+        shutil.rmtree(platform.venv)
+    print(f"{platform.name}: creating a Python {platform.python} virtualenv from {python}", flush=True)
+    subprocess.run([str(python), "-m", "venv", str(platform.venv)], check=True)
+    pip = [str(platform.venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    for requirements in platform.requirement_files():
+        print(f"{platform.name}: pip install -r {requirements.relative_to(ROOT)}", flush=True)
+        subprocess.run([*pip, "-r", str(requirements)], check=True)
+    write_kernelspec(platform)
+    stamp.write_text(wanted + "\n")
+    print(f"{platform.name}: kernel {platform.kernel} ready", flush=True)
+
+
+def write_kernelspec(platform: Platform) -> None:
+    python = str(platform.venv / "bin" / "python")
+    argv = ([python, str(EMR_KERNEL), "-f", "{connection_file}"] if platform.emr
+            else [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    spec_dir = BUILD / "kernels" / platform.kernel
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": argv, "display_name": platform.title, "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    build_cmd = sub.add_parser("build")
+    build_cmd.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BY_NAME))
+    sub.add_parser("list")
+    args = parser.parse_args()
+    unknown = [n for n in getattr(args, "names", []) if n not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown platform {unknown[0]!r}: choose from {', '.join(BY_NAME)}")
+    chosen = [BY_NAME[n] for n in args.names] if getattr(args, "names", None) else list(PLATFORMS)
+    if args.command == "list":
+        for platform in chosen:
+            print(f"{platform.name:34} Python {platform.python:5} {platform.notebooks:9} "
+                  f"{status(platform) or 'kernel ready'}")
+        return 0
+    failed = False
+    for platform in chosen:
+        try:
+            build(platform)
+        except InterpreterMissing as err:
+            print(f"{platform.name}: not built: {err}", file=sys.stderr)
+        except subprocess.CalledProcessError as err:
+            print(f"{platform.name}: install failed ({err})", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
