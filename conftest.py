@@ -142,10 +142,15 @@ class NotebookChecks(pytest.Item):
         return self.path, None, f"{self.notebook.name}::checks"
 
 
+EMR_ONLY = pytest.mark.skip(reason="cell tagged 'emr': EMR Studio only (the emr-7 platform kernel runs it)")
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Put a `checks` item right after the last cell of every notebook."""
+    """Put a `checks` item right after the last cell of every notebook; skip `emr` cells."""
     result = []
     for index, item in enumerate(items):
+        if _is_cell(item) and "emr" in item.cell.get("metadata", {}).get("tags", []):
+            item.add_marker(EMR_ONLY)
         result.append(item)
         following = items[index + 1] if index + 1 < len(items) else None
         if _is_cell(item) and (following is None or following.parent is not item.parent):

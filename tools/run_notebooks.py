@@ -142,7 +142,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--platforms", action="store_true",
                         help="also run the platform matrix in the kernels `make kernels` built")
+    parser.add_argument("--platform", action="append", default=[], metavar="NAME",
+                        help="run only this platform's kernel (repeatable; see python -m tools.platforms list)")
     args = parser.parse_args()
+    args.platforms = args.platforms or bool(args.platform)
     notebooks = discover(args.notebooks)
     try:
         prepare_notebook_environment()
@@ -154,12 +157,15 @@ def main() -> int:
 
     from localaws.emulator import Emulator
 
-    units = [(None, list(group)) for _, group in itertools.groupby(notebooks, key=lambda p: p.parent)]
+    units = [] if args.platform else [(None, list(g)) for _, g in itertools.groupby(notebooks, key=lambda p: p.parent)]
     results: list[Result] = []
     if args.platforms:
         from tools import matrix, platforms
 
-        for platform in platforms.PLATFORMS:
+        unknown = set(args.platform) - set(platforms.BY_NAME)
+        if unknown:
+            raise SystemExit(f"unknown platform {sorted(unknown)[0]!r}: choose from {', '.join(platforms.BY_NAME)}")
+        for platform in [platforms.BY_NAME[n] for n in args.platform] or platforms.PLATFORMS:
             meant = matrix.notebooks_for(platform, notebooks)
             reason = platforms.status(platform) if meant else None
             if reason:
