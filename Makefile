@@ -9,13 +9,15 @@ TEST_WORKERS ?= 2
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 
-.PHONY: setup run test samples clean help
+.PHONY: setup kernels run run-platforms test samples clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run     execute every notebook offline and print the metrics table"
 	@echo "make test    run the whole test suite (unit tests + every notebook, offline)"
 	@echo "make setup   only create/update the virtualenv in $(VENV)"
+	@echo "make kernels create/update the platform kernels (SageMaker Studio, notebook instance, EMR)"
+	@echo "make run-platforms   make run plus the platform matrix"
 	@echo "make samples regenerate data/samples with data/make_samples.py"
 
 setup: $(VENV)/.installed
@@ -23,10 +25,17 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml tools/setup_env.py
 	$(PYTHON) tools/setup_env.py --venv $(VENV)
 
+# the platform kernels of tools/platforms.py, one virtualenv each under build/platforms
+kernels: setup
+	$(VPY) -m tools.platforms build
+
 run: setup
 	$(VPY) -m tools.run_notebooks $(ARGS)
 
-test: setup
+run-platforms: kernels
+	$(VPY) -m tools.run_notebooks --platforms $(ARGS)
+
+test: setup kernels
 	$(VPY) -m pytest -n $(TEST_WORKERS) $(ARGS)
 
 samples: setup

@@ -161,13 +161,15 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_xdist_make_scheduler(config, log):
     """With `pytest -n N`: a chapter's notebooks run in order on one worker (a notebook's cells
-    share a kernel; a chapter's notebooks may share files in work/); chapters and test files
-    run side by side."""
+    share a kernel; a chapter's notebooks may share files in work/); chapters, test files and
+    each platform of the matrix (its notebooks in order) run side by side."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByChapter(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
+            if "::test_notebook_on_platform[" in nodeid:  # tests/test_platform_matrix.py: a platform at a time
+                return "platform:" + nodeid.split("[", 1)[1].split(":", 1)[0]
             return path.rsplit("/", 1)[0] if path.endswith(".ipynb") else path
 
     return ByChapter(config, log)

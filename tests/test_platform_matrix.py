@@ -1,0 +1,59 @@
+"""The platform matrix in `make test`: every notebook in every platform kernel it is meant for
+(tools/matrix.py says which), against this worker's localaws, judged as `make run` judges it.
+
+A platform whose Python is missing here is skipped with the reason and the fix (pytest -ra
+prints it), never passed. The kernels are built by `make kernels`, which `make test` runs first.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tools import figures, matrix, platforms
+from tools.run_notebooks import discover, run_one
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = [(p, nb) for p in platforms.PLATFORMS for nb in matrix.notebooks_for(p, discover([]))]
+
+
+def case_id(case) -> str:
+    platform, notebook = case
+    return f"{platform.name}:{notebook.relative_to(ROOT).as_posix()}"
+
+
+@pytest.fixture(scope="module")
+def emulator(pytestconfig):
+    """This worker's emulator (conftest.py), or the one `localaws run` started around pytest."""
+    own = getattr(pytestconfig, "_localaws", None)
+    return own or SimpleNamespace(env={}, url=os.environ["LOCALAWS_ENDPOINT"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_notebook_on_platform(case, emulator, tmp_path_factory):
+    platform, notebook = case
+    reason = platforms.status(platform)
+    if reason:
+        pytest.skip(f"{platform.name}: {reason}")
+    out = tmp_path_factory.mktemp(platform.name)
+    result = run_one(notebook, out, emulator, platform)
+    assert not result.leftovers, f"left running: {result.leftovers}"
+    assert not result.error, f"{result.error}\n(log: {out / 'platforms' / platform.name / 'logs'})"
+    if platform.expect_sdk_stop:
+        assert result.expected
+        return
+    expected = figures.load().get(result.notebook)
+    if expected:
+        assert not figures.out_of_band(expected, result.metrics), figures.out_of_band(expected, result.metrics)
+
+
+def test_every_platform_has_notebooks_and_every_aws_or_spark_notebook_a_platform():
+    notebooks = discover([])
+    for platform in platforms.PLATFORMS:
+        assert matrix.notebooks_for(platform, notebooks), platform.name
+    covered = {nb for p in platforms.PLATFORMS for nb in matrix.notebooks_for(p, notebooks)}
+    for notebook in notebooks:
+        if matrix.kind(notebook) != "local":
+            assert notebook in covered, notebook
