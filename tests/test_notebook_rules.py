@@ -48,3 +48,37 @@ def test_every_code_cell_is_introduced_by_prose(notebook):
     markdown = sum(c.cell_type == "markdown" for c in nb.cells)
     code = sum(c.cell_type == "code" for c in nb.cells)
     assert markdown >= code * 0.7, f"{markdown} prose cells for {code} code cells: explain more"
+
+
+SDK_CHECK = 'Version(version("sagemaker"))'
+
+
+def code_cells(notebook):
+    return [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_sagemaker_sdk_is_checked_first_by_distribution_version(notebook):
+    """SDK v3 has no sagemaker.__version__ (measured on SageMaker Distribution 4): the check reads
+    the distribution's metadata, before any `import sagemaker`, in the first code cell (after
+    the EMR install cell on EMR)."""
+    cells = [c for c in code_cells(notebook) if "emr" not in c.metadata.get("tags", [])]
+    source = "\n".join(c.source for c in cells)
+    assert "sagemaker.__version__" not in source
+    if re.search(r"^\s*(import|from) sagemaker\b", source, re.M):
+        assert SDK_CHECK in cells[0].source and "%pip install 'sagemaker>=2.245,<3'" in cells[0].source
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_spark_notebooks_show_plots_on_emr_and_import_nothing_from_their_folder(notebook):
+    cells = code_cells(notebook)
+    if not any(re.search(r"^\s*(import|from) pyspark\b", c.source, re.M) for c in cells):
+        return
+    for cell, following in zip(cells, cells[1:] + [None]):
+        if "plt.show()" in cell.source:
+            assert following is not None and following.source.strip() == "%matplot plt" \
+                and "emr" in following.metadata.get("tags", []), f"no %matplot cell after:\n{cell.source}"
+    local = {p.stem for p in notebook.parent.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    for cell in cells:
+        for module in re.findall(r"^\s*(?:from|import) (\w+)", cell.source, re.M):
+            assert module not in local, f"imports {module} from the notebook's folder, which is not on an EMR cluster"

@@ -6,6 +6,7 @@ prints it), never passed. The kernels are built by `make kernels`, which `make t
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,6 +40,7 @@ def test_notebook_on_platform(case, emulator, tmp_path_factory):
         pytest.skip(f"{platform.name}: {reason}")
     out = tmp_path_factory.mktemp(platform.name)
     result = run_one(notebook, out, emulator, platform)
+    matrix.remember(result)  # make run's report shows the last matrix
     assert not result.leftovers, f"left running: {result.leftovers}"
     assert not result.error, f"{result.error}\n(log: {out / 'platforms' / platform.name / 'logs'})"
     if platform.expect_sdk_stop:

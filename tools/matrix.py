@@ -7,8 +7,9 @@
   notebook's folder, with the repository's data paths given as absolute paths (standing in
   for the `s3://` URIs a reader sets), and with their cells tagged `emr` (the install cell,
   `%matplot`), which every other kernel skips.
-- On SageMaker Distribution 4 as shipped (SDK v3), every SageMaker notebook must stop in its
-  SDK check with the exact install line: that counts as the expected result.
+- On SageMaker Distribution 4 as shipped (SDK v3), every notebook that uses the SageMaker SDK
+  must stop in its SDK check with the exact install line: that counts as the expected
+  result. Notebooks that use boto3 only must pass there as anywhere.
 """
 from __future__ import annotations
 
@@ -94,8 +95,8 @@ def _first_error_cell(executed: Path) -> str | None:
 
 def judge(result, platform, log: Path, executed: Path) -> None:
     """Turn an SDK-v3 platform's run into pass/fail: it must stop at the SDK check, with the fix."""
-    if not platform.expect_sdk_stop:
-        return
+    if not platform.expect_sdk_stop or SDK_CHECK not in _code(ROOT / result.notebook):
+        return  # boto3-only notebooks need no SDK v2: they must simply pass
     text = log.read_text(errors="replace")
     failing = _first_error_cell(executed) or ""
     if result.error and SDK_CHECK in failing and SDK_INSTALL_LINE in text:
@@ -104,6 +105,22 @@ def judge(result, platform, log: Path, executed: Path) -> None:
         result.error = "ran to the end on SDK v3: the SDK check should have stopped it"
     else:
         result.error = f"did not stop at the SDK check with the install line: {result.error}"
+
+
+LAST_RUN = ROOT / "build" / "matrix"
+
+
+def remember(result) -> None:
+    """Keep a matrix result (from `make test`) for the next report."""
+    from dataclasses import asdict
+
+    LAST_RUN.mkdir(parents=True, exist_ok=True)
+    name = f"{result.platform}__{result.notebook.replace('/', '__')}.json"
+    (LAST_RUN / name).write_text(json.dumps(asdict(result)))
+
+
+def remembered() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(LAST_RUN.glob("*.json"))] if LAST_RUN.exists() else []
 
 
 def platform_names() -> list[str]:
@@ -127,6 +144,12 @@ def rows(results) -> tuple[list[str], list[list[str]]]:
         body.append([notebook] + [cell_text(by_key[(notebook, p)]) if (notebook, p) in by_key else ""
                                   for p in columns])
     return ["notebook"] + columns, body
+
+
+def markdown_table(results) -> str:
+    header, body = rows(results)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
 
 
 def text_table(results) -> str:

@@ -130,12 +130,18 @@ def write(out: Path) -> Path:
                 for name, png in gallery) + "</div>")
     if len(results) < len(everything):
         parts.append(matrix_html(everything))
+    else:  # this run had no platforms: show the last matrix `make test` ran, if any
+        from tools import matrix
+
+        last = matrix.remembered()
+        if last:
+            parts.append(matrix_html(results + last, note="platform columns from the last `make test`"))
     target = out / "report.html"
     target.write_text("\n".join(parts))
     return target
 
 
-def matrix_html(results: list[dict]) -> str:
+def matrix_html(results: list[dict], note: str = "") -> str:
     """Platform x notebook: ok / stops (at the SDK check, as it must) / FAILED / not run, and time."""
     from types import SimpleNamespace
 
@@ -150,7 +156,7 @@ def matrix_html(results: list[dict]) -> str:
 
     return ("<h2 id=platforms>The platform matrix</h2><p class=muted>Each platform's kernel re-created on this "
             "machine (platforms/README.md); ok = passed; stops = stopped at the SDK check with the install "
-            "line, as it must on SDK v3; blank = not meant for that platform.</p><table><tr>"
+            f"line, as it must on SDK v3; blank = not meant for that platform. {html.escape(note)}</p><table><tr>"
             + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
             + "".join("<tr><td>" + html.escape(row[0]) + "</td>" + "".join(cell(c) for c in row[1:]) + "</tr>"
                       for row in body) + "</table>"
