@@ -25,7 +25,7 @@ def _emr_install_pypi_package(self, package, repo=None):
     """sc.install_pypi_package("pandas==2.2.3") as on EMR: for this notebook session only."""
     import importlib
 
-    done = _emr_pip("install", "-q", package, *(["--index-url", repo] if repo else []))
+    done = _emr_pip("install", "-q", "--no-compile", package,  # modules compile when imported *(["--index-url", repo] if repo else []))
     if done.returncode:
         raise RuntimeError(f"install_pypi_package({package!r}) failed:\n{done.stderr.strip()[-3000:]}")
     importlib.invalidate_caches()

@@ -2,11 +2,14 @@
 
     python -m tools.platforms build [NAME ...]   create or update the platform kernels
     python -m tools.platforms list               each platform: Python, kernel, notebooks
+    python -m tools.platforms lock NAME          write platforms/<folder>/image.lock from a built kernel
 
 Each platform is a virtualenv on that platform's Python (found through pyenv or on PATH),
 with the libraries the platform ships (`platforms/<folder>/image.txt`) installed first and
 then, as a separate step as a reader would, what the README tells the reader to install
-there (`install.txt`). It is registered as the Jupyter kernel `platform-<name>` under
+there (`install.txt`). `image.lock`, where present, is pip's own resolution of image.txt
+(`pip freeze` of a built kernel) and constrains the first step, so that a build does not
+spend minutes in pip's resolver (SageMaker SDK 3's dependency tree took over ten). It is registered as the Jupyter kernel `platform-<name>` under
 build/platforms/kernels (JUPYTER_PATH=build/platforms). localaws keeps running from the
 project's own virtualenv; only the notebook's kernel changes.
 
@@ -22,14 +25,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "platforms"
 BUILD = ROOT / "build" / "platforms"
-EMR_KERNEL = ROOT / "tools" / "emr_kernel.py"
-EMR_FILES = (EMR_KERNEL, ROOT / "tools" / "emr_session.py")
+EMR_KERNEL = ROOT / "tools" / "emr_kernel.py"  # run from the repository: editing it needs no rebuild
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class Platform:
 
     def requirement_files(self) -> list[Path]:
         return [SPECS / (self.folder or self.name) / step for step in self.steps]
+
+    @property
+    def lock(self) -> Path:
+        return SPECS / (self.folder or self.name) / "image.lock"
 
 
 PLATFORMS = (
@@ -92,8 +99,8 @@ def find_python(version: str) -> Path:
 
 
 def fingerprint(platform: Platform, python: Path) -> str:
-    digest = hashlib.sha256(str(python).encode())
-    for path in platform.requirement_files() + (list(EMR_FILES) if platform.emr else []):
+    digest = hashlib.sha256(f"{python} {platform.emr}".encode())
+    for path in platform.requirement_files() + [platform.lock] * platform.lock.exists():
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -121,13 +128,32 @@ def build(platform: Platform) -> None:
         shutil.rmtree(platform.venv)
     print(f"{platform.name}: creating a Python {platform.python} virtualenv from {python}", flush=True)
     subprocess.run([str(python), "-m", "venv", str(platform.venv)], check=True)
-    pip = [str(platform.venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    for requirements in platform.requirement_files():
-        print(f"{platform.name}: pip install -r {requirements.relative_to(ROOT)}", flush=True)
-        subprocess.run([*pip, "-r", str(requirements)], check=True)
+    pip = [str(platform.venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+           "--no-compile"]  # modules compile when first imported; compiling all of them costs a minute
+    for step, requirements in enumerate(platform.requirement_files()):
+        constraints = ["-c", str(platform.lock)] if step == 0 and platform.lock.exists() else []
+        print(f"{platform.name}: pip install -r {requirements.relative_to(ROOT)}"
+              + (f" -c {platform.lock.relative_to(ROOT)}" if constraints else ""), flush=True)
+        subprocess.run([*pip, "-r", str(requirements), *constraints], check=True)
     write_kernelspec(platform)
     stamp.write_text(wanted + "\n")
     print(f"{platform.name}: kernel {platform.kernel} ready", flush=True)
+
+
+def write_lock(platform: Platform) -> None:
+    """image.lock: every distribution of the built kernel after its first step (image.txt)."""
+    later = [line for path in platform.requirement_files()[1:] for line in path.read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    if status(platform) is not None or later:
+        raise SystemExit(f"{platform.name}: lock needs a built kernel of image.txt alone ({status(platform) or later})")
+    frozen = subprocess.run([str(platform.venv / "bin" / "python"), "-m", "pip", "freeze", "--all"],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    pins = sorted((line for line in frozen if "==" in line and not line.startswith(("pip==", "setuptools=="))),
+                  key=str.lower)
+    platform.lock.write_text(f"# pip's resolution of image.txt on Python {platform.python} "
+                             f"(python -m tools.platforms lock {platform.name}); used as constraints\n"
+                             + "\n".join(pins) + "\n")
+    print(f"wrote {platform.lock.relative_to(ROOT)} ({len(pins)} pins)")
 
 
 def write_kernelspec(platform: Platform) -> None:
@@ -146,26 +172,39 @@ def main() -> int:
     build_cmd = sub.add_parser("build")
     build_cmd.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BY_NAME))
     sub.add_parser("list")
+    lock_cmd = sub.add_parser("lock")
+    lock_cmd.add_argument("names", nargs="+", metavar="NAME")
     args = parser.parse_args()
     unknown = [n for n in getattr(args, "names", []) if n not in BY_NAME]
     if unknown:
         parser.error(f"unknown platform {unknown[0]!r}: choose from {', '.join(BY_NAME)}")
     chosen = [BY_NAME[n] for n in args.names] if getattr(args, "names", None) else list(PLATFORMS)
+    if args.command == "lock":
+        for platform in chosen:
+            write_lock(platform)
+        return 0
     if args.command == "list":
         for platform in chosen:
             print(f"{platform.name:34} Python {platform.python:5} {platform.notebooks:9} "
                   f"{status(platform) or 'kernel ready'}")
         return 0
-    failed = False
-    for platform in chosen:
+    def build_one(platform: Platform) -> bool:
         try:
             build(platform)
         except InterpreterMissing as err:
             print(f"{platform.name}: not built: {err}", file=sys.stderr)
         except subprocess.CalledProcessError as err:
             print(f"{platform.name}: install failed ({err})", file=sys.stderr)
-            failed = True
-    return 1 if failed else 0
+            return False
+        return True
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.time()
+    with ThreadPoolExecutor(2) as pool:  # pip waits on the network as much as on a core
+        built = list(pool.map(build_one, chosen))
+    print(f"platform kernels: {time.time() - started:.0f} s")
+    return 0 if all(built) else 1
 
 
 if __name__ == "__main__":

@@ -100,11 +100,19 @@ def run_one(notebook: Path, out: Path, emulator, platform=None) -> Result:
     return result
 
 
+def shown(path: Path) -> str:
+    """A path as the reader can use it: relative to the repository when it is inside."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def last_error(log: Path) -> str:
     """The exception line papermill reported, for the summary (the whole log stays on disk)."""
     lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
     errors = [line for line in lines if "Error" in line or "Exception" in line]
-    return (errors[-1] if errors else lines[-1] if lines else "failed")[:300] + f"  (log: {log.relative_to(ROOT)})"
+    return (errors[-1] if errors else lines[-1] if lines else "failed")[:300] + f"  (log: {shown(log)})"
 
 
 def leftovers(base_url: str) -> dict:

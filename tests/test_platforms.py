@@ -1,0 +1,67 @@
+"""tools/platforms.py and tools/matrix.py on their own: finding interpreters, saying plainly why
+a platform cannot run, which notebooks each platform gets and how an EMR run sees them."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+
+from tools import matrix, platforms
+from tools.run_notebooks import discover
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_missing_python_is_reported_with_the_fix_not_passed():
+    ghost = dataclasses.replace(platforms.BY_NAME["emr-7"], name="ghost", python="2.1")
+    reason = platforms.status(ghost)
+    assert reason and "Python 2.1 is not on this machine" in reason and "pyenv install 2.1" in reason
+
+
+def test_sagemaker_and_spark_notebooks_go_to_their_platforms():
+    notebooks = discover([])
+    emr = [nb.relative_to(ROOT).as_posix() for nb in matrix.notebooks_for(platforms.BY_NAME["emr-7"], notebooks)]
+    studio = [nb.relative_to(ROOT).as_posix()
+              for nb in matrix.notebooks_for(platforms.BY_NAME["sagemaker-distribution-3"], notebooks)]
+    assert "chapter03_regression/2_spark_linear_regression.ipynb" in emr
+    assert "chapter06_recommenders/3_sagemaker_factorization_machines.ipynb" in emr  # Spark + SageMaker: EMR
+    assert "chapter04_trees/3_sagemaker_xgboost.ipynb" in studio
+    assert "chapter03_regression/1_sklearn_linear_regression.ipynb" not in emr + studio
+    assert not set(emr) & set(studio)
+
+
+def test_on_emr_the_repository_paths_become_absolute_and_emr_cells_stay(tmp_path):
+    notebook = ROOT / "chapter03_regression" / "2_spark_linear_regression.ipynb"
+    emr = platforms.BY_NAME["emr-7"]
+    parameters = matrix.parameters_for(notebook, emr)
+    assert parameters == {"HOUSING_CSV": str(ROOT / "data" / "samples" / "housing" / "train.csv")}
+    assert matrix.notebook_for(notebook, emr, tmp_path / "x.ipynb") == notebook
+    laptop_copy = matrix.notebook_for(notebook, None, tmp_path / "x.ipynb")
+    assert laptop_copy != notebook
+    assert not [c for c in nbformat.read(laptop_copy, as_version=4).cells if matrix.is_emr_cell(c)]
+    assert matrix.parameters_for(notebook, None) == {}
+
+
+def test_on_sdk_v3_a_sagemaker_notebook_passes_only_by_stopping_at_its_check(tmp_path):
+    sdk_v3 = platforms.BY_NAME["sagemaker-distribution-4"]
+    notebook = "chapter04_trees/3_sagemaker_xgboost.ipynb"
+    source = nbformat.read(ROOT / notebook, as_version=4)
+    check = next(c for c in source.cells if c.cell_type == "code")
+    check.outputs = [nbformat.v4.new_output("error", ename="RuntimeError", evalue="x", traceback=[])]
+    executed, log = tmp_path / "run.ipynb", tmp_path / "run.log"
+    nbformat.write(source, executed)
+    log.write_text(f"RuntimeError: ... Run  {matrix.SDK_INSTALL_LINE}  in a cell")
+
+    stopped = SimpleNamespace(notebook=notebook, error="RuntimeError", expected=None)
+    matrix.judge(stopped, sdk_v3, log, executed)
+    assert stopped.error is None and stopped.expected
+
+    ran_through = SimpleNamespace(notebook=notebook, error=None, expected=None)
+    matrix.judge(ran_through, sdk_v3, log, executed)
+    assert "should have stopped" in ran_through.error
+
+    boto3_only = SimpleNamespace(notebook="chapter12_lex/1_lex_food_order_bot.ipynb", error=None, expected=None)
+    matrix.judge(boto3_only, sdk_v3, log, executed)
+    assert boto3_only.error is None and boto3_only.expected is None
