@@ -13,24 +13,31 @@ import subprocess
 import sys
 import threading
 
-from .emulator import Emulator
+from .emulator import Emulator, PortInUse
 
 
 def _serve(args) -> int:
-    emulator = Emulator(port=args.port, moto_port=args.moto_port, strict=args.strict,
-                        echo_logs=args.verbose).start()
+    stop = threading.Event()
+    # Both signals explicitly: a process started with SIGINT ignored (some CI runners and job
+    # controls do that) inherits SIG_IGN, and Python then raises no KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    emulator = Emulator(port=args.port, moto_port=args.moto_port, strict=args.strict, echo_logs=args.verbose)
+    try:
+        emulator.start()
+    except PortInUse as err:
+        emulator.stop()
+        print(f"localaws serve: {err}", file=sys.stderr)
+        return 2
     print(f"localaws is up: moto (S3, STS, IAM, Logs ...) at {emulator.moto_url}, "
           f"SageMaker and the computing services at {emulator.url}")
     print("In another shell, point boto3 and the SageMaker SDK here with:\n")
     for key, value in sorted(emulator.env.items()):
         print(f"export {key}={shlex.quote(value)}")
-    print("\nCtrl-C stops it.", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("\nCtrl-C stops it. Its state is in memory: stopping it forgets every bucket, job and endpoint.",
+          flush=True)
     try:
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         emulator.stop()
         print("localaws stopped")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -33,6 +34,23 @@ def _warm_up() -> None:
     import sklearn.linear_model  # noqa: F401
 
 
+class PortInUse(RuntimeError):
+    pass
+
+
+def _ensure_free(port: int, option: str) -> None:
+    """A fixed port must be free before a server thread tries it: moto's ThreadedMotoServer
+    waits forever for a server that failed to bind in its thread."""
+    if not port:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(f"port {port} on 127.0.0.1 is already in use (another `localaws serve`?): "
+                            f"stop that process or pass {option} with a free port (0 picks one)") from None
+
+
 class Emulator:
     """Both servers on 127.0.0.1 (port 0 = any free port)."""
 
@@ -53,6 +71,8 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         logging.getLogger("sagemaker.config").setLevel(logging.WARNING)  # its INFO lines go to stdout
         self.workdir.mkdir(parents=True, exist_ok=True)
+        _ensure_free(self.moto_port, "--moto-port")
+        _ensure_free(self.port, "--port")
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()

@@ -27,20 +27,64 @@ def test_run_without_a_command_explains_how_to_use_it():
     assert done.returncode == 2 and "give a command" in done.stderr
 
 
-def test_serve_prints_its_environment_and_stops_cleanly_on_ctrl_c():
-    process = subprocess.Popen([sys.executable, "-m", "localaws", "serve", "--port", "0", "--moto-port", "0"],
-                               env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    deadline = time.time() + 120
+def start_serve(*options, ignore_sigint=False):
+    """`localaws serve` as a user or a job runner starts it; with `ignore_sigint`, as a process
+    that inherited SIGINT ignored (what made this test hang once in CI)."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    return subprocess.Popen([sys.executable, "-m", "localaws", "serve", *options], env=CLEAN_ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ignore)
+
+
+def read_until_ready(process, seconds=120) -> dict:
+    lines, deadline = [], time.time() + seconds
     while time.time() < deadline:
         line = process.stdout.readline()
         lines.append(line)
-        if "Ctrl-C" in line:
+        if "Ctrl-C" in line or not line:
             break
-    exports = dict(line[len("export "):].strip().split("=", 1) for line in lines if line.startswith("export "))
-    probe = subprocess.run([sys.executable, "-c", "import boto3; boto3.client('sagemaker').list_endpoints()"],
-                           env={**CLEAN_ENV, **exports}, capture_output=True, text=True, timeout=60)
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=30)
+    return dict(line[len("export "):].strip().split("=", 1) for line in lines if line.startswith("export "))
+
+
+def stop_within(process, signum, seconds=10) -> tuple[str, str]:
+    process.send_signal(signum)
+    try:
+        return process.communicate(timeout=seconds)
+    finally:
+        if process.poll() is None:  # never leave it running, whatever the assertion says
+            process.kill()
+            process.communicate()
+
+
+def test_serve_prints_its_environment_and_stops_cleanly_on_ctrl_c():
+    process = start_serve("--port", "0", "--moto-port", "0")
+    try:
+        exports = read_until_ready(process)
+        probe = subprocess.run([sys.executable, "-c", "import boto3; boto3.client('sagemaker').list_endpoints()"],
+                               env={**CLEAN_ENV, **exports}, capture_output=True, text=True, timeout=60)
+    finally:
+        out, _ = stop_within(process, signal.SIGINT)
     assert probe.returncode == 0, probe.stderr
     assert "AWS_ENDPOINT_URL_SAGEMAKER" in exports and process.returncode == 0 and "localaws stopped" in out
+
+
+def test_serve_stops_on_sigint_even_when_started_with_sigint_ignored():
+    process = start_serve("--port", "0", "--moto-port", "0", ignore_sigint=True)
+    read_until_ready(process)
+    out, _ = stop_within(process, signal.SIGINT)
+    assert process.returncode == 0 and "localaws stopped" in out
+
+
+def test_serve_on_a_taken_port_exits_at_once_with_the_fix():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for option in ("--moto-port", "--port"):
+            other = "--port" if option == "--moto-port" else "--moto-port"
+            started = time.time()
+            done = subprocess.run([sys.executable, "-m", "localaws", "serve", option, port, other, "0"],
+                                  env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 2 and f"port {port}" in done.stderr and option in done.stderr, done.stderr
+            assert time.time() - started < 30

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 
 import nbformat
 
-from tools import report
+from tools import matrix, report
 
 PNG = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                                      "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")).decode()
 
 
-def test_report_shows_metrics_failures_and_plots(tmp_path):
+def test_report_shows_metrics_failures_and_plots(tmp_path, monkeypatch):
+    monkeypatch.setattr(matrix, "LAST_RUN", tmp_path / "no-matrix-yet")
     passed, failed = "chapter03_regression/1_sklearn_linear_regression.ipynb", "chapter03_regression/2_spark_linear_regression.ipynb"
     (tmp_path / "results.json").write_text(json.dumps([
         {"notebook": passed, "seconds": 4.2, "error": None, "metrics": {"r2": 0.661, "rmse": 4.98}, "leftovers": {}},
@@ -30,3 +32,14 @@ def test_report_shows_metrics_failures_and_plots(tmp_path):
     assert "1 of 2 notebooks passed" in page and "ValueError: boom" in page
     assert f"data:image/png;base64,{PNG}" in page
     assert (tmp_path / "executed" / passed).with_suffix(".html").exists()
+
+
+def test_report_shows_the_last_platform_matrix(tmp_path, monkeypatch):
+    monkeypatch.setattr(matrix, "LAST_RUN", tmp_path / "matrix")
+    laptop = {"notebook": "chapter03_regression/2_spark_linear_regression.ipynb", "seconds": 9.0, "error": None,
+              "metrics": {}, "leftovers": {}}
+    (tmp_path / "results.json").write_text(json.dumps([laptop]))
+    matrix.remember(SimpleNamespace(**{**laptop, "platform": "emr-7", "seconds": 31.0, "expected": None,
+                                       "skipped": None}))
+    page = report.write(tmp_path).read_text()
+    assert "The platform matrix" in page and "emr-7" in page and "ok 31 s" in page

@@ -51,6 +51,9 @@ def _create_session() -> Path:
 
 
 def launch(argv: list) -> None:
+    # IPython reports an exception in a startup file only as "Unknown error in handling
+    # exec_files" and starts anyway, without `spark` and `sc`: fail here, loudly, instead.
+    compile(SESSION_STARTUP.read_text(), str(SESSION_STARTUP), "exec")
     session = _create_session()
     python = str(session / "venv" / "bin" / "python")
     scratch = session / "driver"

@@ -25,7 +25,8 @@ def _emr_install_pypi_package(self, package, repo=None):
     """sc.install_pypi_package("pandas==2.2.3") as on EMR: for this notebook session only."""
     import importlib
 
-    done = _emr_pip("install", "-q", "--no-compile", package,  # modules compile when imported *(["--index-url", repo] if repo else []))
+    # --no-compile: modules compile when first imported, not all at install time
+    done = _emr_pip("install", "-q", "--no-compile", package, *(["--index-url", repo] if repo else []))
     if done.returncode:
         raise RuntimeError(f"install_pypi_package({package!r}) failed:\n{done.stderr.strip()[-3000:]}")
     importlib.invalidate_caches()
@@ -70,6 +71,12 @@ _EmrSparkContext.uninstall_package = _emr_uninstall_package
 get_ipython().register_magic_function(_emr_matplot, "line", "matplot")  # noqa: F821
 _emr_atexit.register(_emr_shutil.rmtree, _emr_session_dir, True)
 
-spark = _EmrSparkSession.builder.appName("livy-session-0").getOrCreate()
-sc = spark.sparkContext
+try:
+    spark = _EmrSparkSession.builder.appName("livy-session-0").getOrCreate()
+    sc = spark.sparkContext
+except Exception:  # IPython would only say "Unknown error in handling exec_files"
+    import traceback as _emr_traceback
+
+    _emr_traceback.print_exc(file=_emr_sys.__stderr__)
+    raise
 

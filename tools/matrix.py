@@ -112,11 +112,11 @@ LAST_RUN = ROOT / "build" / "matrix"
 
 def remember(result) -> None:
     """Keep a matrix result (from `make test`) for the next report."""
-    from dataclasses import asdict
+    from dataclasses import asdict, is_dataclass
 
     LAST_RUN.mkdir(parents=True, exist_ok=True)
     name = f"{result.platform}__{result.notebook.replace('/', '__')}.json"
-    (LAST_RUN / name).write_text(json.dumps(asdict(result)))
+    (LAST_RUN / name).write_text(json.dumps(asdict(result) if is_dataclass(result) else vars(result)))
 
 
 def remembered() -> list[dict]:
@@ -148,6 +148,8 @@ def rows(results) -> tuple[list[str], list[list[str]]]:
 
 def markdown_table(results) -> str:
     header, body = rows(results)
+    labels = {p.name: p.label or p.name for p in PLATFORMS}
+    header = [labels.get(h, h) for h in header]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
 

@@ -45,6 +45,7 @@ class Platform:
     steps: tuple[str, ...] = ("image.txt", "install.txt")
     expect_sdk_stop: bool = False  # every notebook must stop at its SDK check, naming the fix
     emr: bool = False           # PySpark kernel as on EMR: `spark`/`sc` predefined, %matplot
+    label: str = ""             # short column heading of the matrix tables
 
     @property
     def kernel(self) -> str:
@@ -64,13 +65,16 @@ class Platform:
 
 PLATFORMS = (
     Platform("sagemaker-distribution-3", "SageMaker Studio, SageMaker Distribution 3.x", "3.12", "sagemaker",
-             steps=("image.txt", "install.txt")),
+             steps=("image.txt", "install.txt"), label="Studio 3.x"),
     Platform("sagemaker-distribution-4", "SageMaker Studio, SageMaker Distribution 4.x as shipped (SDK v3)",
-             "3.12", "sagemaker", steps=("image.txt",), expect_sdk_stop=True),
+             "3.12", "sagemaker", steps=("image.txt",), expect_sdk_stop=True, label="Studio 4.x"),
     Platform("sagemaker-distribution-4-sdk-v2", "SageMaker Studio, SageMaker Distribution 4.x after "
-             "%pip install 'sagemaker>=2.245,<3'", "3.12", "sagemaker", folder="sagemaker-distribution-4"),
-    Platform("notebook-instance", "SageMaker notebook instance, conda_python3", "3.10", "sagemaker"),
-    Platform("emr-7", "EMR 7.x, PySpark kernel (EMR Studio)", "3.9", "spark", steps=("image.txt",), emr=True),
+             "%pip install 'sagemaker>=2.245,<3'", "3.12", "sagemaker", folder="sagemaker-distribution-4",
+             label="Studio 4.x + SDK v2"),
+    Platform("notebook-instance", "SageMaker notebook instance, conda_python3", "3.10", "sagemaker",
+             label="notebook instance"),
+    Platform("emr-7", "EMR 7.x, PySpark kernel (EMR Studio)", "3.9", "spark", steps=("image.txt",), emr=True,
+             label="EMR 7"),
 )
 BY_NAME = {p.name: p for p in PLATFORMS}
 

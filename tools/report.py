@@ -147,7 +147,8 @@ def matrix_html(results: list[dict], note: str = "") -> str:
 
     from tools import matrix
 
-    header, body = matrix.rows([SimpleNamespace(**r) for r in results])
+    defaults = {"platform": "laptop", "expected": None, "skipped": None}
+    header, body = matrix.rows([SimpleNamespace(**{**defaults, **r}) for r in results])
     reasons = sorted({r["skipped"] for r in results if r.get("skipped")})
 
     def cell(text: str) -> str:
