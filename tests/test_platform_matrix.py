@@ -17,7 +17,10 @@ from tools import figures, matrix, platforms
 from tools.run_notebooks import discover, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = [(p, nb) for p in platforms.PLATFORMS for nb in matrix.notebooks_for(p, discover([]))]
+# EMR first: its notebooks are the longest (Spark plus their own installs), and pytest-xdist
+# hands out scopes in this order, so starting it early keeps the two workers busy to the end.
+CASES = [(p, nb) for p in sorted(platforms.PLATFORMS, key=lambda p: not p.emr)
+         for nb in matrix.notebooks_for(p, discover([]))]
 
 
 def case_id(case) -> str:
