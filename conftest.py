@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools import figures  # noqa: E402
 from tools.java import JavaNotFound  # noqa: E402
+from tools.matrix import is_emr_cell  # noqa: E402
 from tools.notebook_env import prepare_notebook_environment  # noqa: E402
 
 NOTEBOOK_TIMES: dict[str, float] = {}
@@ -74,6 +75,16 @@ def pytest_configure(config):
         config._localaws.export()
         # the SDK in this process (unit tests) polls as fast as the SDK in the kernels
         runpy.run_path(str(config._localaws.BOOT_DIR / "sitecustomize.py"))
+
+
+@pytest.fixture(scope="module")
+def emulator(pytestconfig):
+    """This worker's emulator, or the one `localaws run` started around pytest: what a test
+    that runs notebooks itself (platform matrix, failure injection) runs them against."""
+    from types import SimpleNamespace
+
+    own = getattr(pytestconfig, "_localaws", None)
+    return own or SimpleNamespace(env={}, url=os.environ["LOCALAWS_ENDPOINT"])
 
 
 def _is_xdist_worker(config) -> bool:
@@ -149,7 +160,7 @@ def pytest_collection_modifyitems(session, config, items):
     """Put a `checks` item right after the last cell of every notebook; skip `emr` cells."""
     result = []
     for index, item in enumerate(items):
-        if _is_cell(item) and "emr" in item.cell.get("metadata", {}).get("tags", []):
+        if _is_cell(item) and is_emr_cell(item.cell):
             item.add_marker(EMR_ONLY)
         result.append(item)
         following = items[index + 1] if index + 1 < len(items) else None

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -41,10 +40,6 @@ def deletes_finally(cell) -> bool:
 BILLABLE = [nb for nb in all_notebooks()
             if any(registers_cleanup(c) or deletes_finally(c) for c in nbformat.read(nb, as_version=4).cells)]
 
-
-@pytest.fixture(scope="module")
-def emulator(pytestconfig):
-    return getattr(pytestconfig, "_localaws", None) or SimpleNamespace(env={}, url=os.environ["LOCALAWS_ENDPOINT"])
 
 
 def with_failure_injected(notebook: Path, target: Path) -> Path:

@@ -6,6 +6,7 @@ import re
 import nbformat
 import pytest
 
+from tools.matrix import SDK_CHECK, SDK_INSTALL_LINE, is_emr_cell
 from tools.notebooks import ROOT, all_notebooks, problems
 
 NOTEBOOKS = all_notebooks()
@@ -50,7 +51,6 @@ def test_every_code_cell_is_introduced_by_prose(notebook):
     assert markdown >= code * 0.7, f"{markdown} prose cells for {code} code cells: explain more"
 
 
-SDK_CHECK = 'Version(version("sagemaker"))'
 
 
 def code_cells(notebook):
@@ -62,11 +62,11 @@ def test_the_sagemaker_sdk_is_checked_first_by_distribution_version(notebook):
     """SDK v3 has no sagemaker.__version__ (measured on SageMaker Distribution 4): the check reads
     the distribution's metadata, before any `import sagemaker`, in the first code cell (after
     the EMR install cell on EMR)."""
-    cells = [c for c in code_cells(notebook) if "emr" not in c.metadata.get("tags", [])]
+    cells = [c for c in code_cells(notebook) if not is_emr_cell(c)]
     source = "\n".join(c.source for c in cells)
     assert "sagemaker.__version__" not in source
     if re.search(r"^\s*(import|from) sagemaker\b", source, re.M):
-        assert SDK_CHECK in cells[0].source and "%pip install 'sagemaker>=2.245,<3'" in cells[0].source
+        assert SDK_CHECK in cells[0].source and SDK_INSTALL_LINE in cells[0].source
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -77,7 +77,7 @@ def test_spark_notebooks_show_plots_on_emr_and_import_nothing_from_their_folder(
     for cell, following in zip(cells, cells[1:] + [None]):
         if "plt.show()" in cell.source:
             assert following is not None and following.source.strip() == "%matplot plt" \
-                and "emr" in following.metadata.get("tags", []), f"no %matplot cell after:\n{cell.source}"
+                and is_emr_cell(following), f"no %matplot cell after:\n{cell.source}"
     local = {p.stem for p in notebook.parent.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
     for cell in cells:
         for module in re.findall(r"^\s*(?:from|import) (\w+)", cell.source, re.M):

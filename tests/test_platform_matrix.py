@@ -7,9 +7,7 @@ prints it), never passed. The kernels are built by `make kernels`, which `make t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -27,12 +25,6 @@ def case_id(case) -> str:
     platform, notebook = case
     return f"{platform.name}:{notebook.relative_to(ROOT).as_posix()}"
 
-
-@pytest.fixture(scope="module")
-def emulator(pytestconfig):
-    """This worker's emulator (conftest.py), or the one `localaws run` started around pytest."""
-    own = getattr(pytestconfig, "_localaws", None)
-    return own or SimpleNamespace(env={}, url=os.environ["LOCALAWS_ENDPOINT"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 from pathlib import Path
 
@@ -27,6 +28,7 @@ SDK_INSTALL_LINE = "%pip install 'sagemaker>=2.245,<3'"
 SDK_CHECK = 'Version(version("sagemaker"))'
 
 
+@functools.lru_cache(maxsize=None)  # every platform asks about every notebook
 def _code(notebook: Path) -> str:
     nb = nbformat.read(notebook, as_version=4)
     return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -154,9 +156,14 @@ def markdown_table(results) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
 
 
-def text_table(results) -> str:
-    header, body = rows(results)
-    widths = [max(len(row[c]) for row in [header] + body) for c in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + body]
+def aligned(table: list) -> str:
+    """Rows of strings as aligned columns, the first row underlined (terminal tables)."""
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def text_table(results) -> str:
+    header, body = rows(results)
+    return aligned([header] + body)

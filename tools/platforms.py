@@ -65,7 +65,7 @@ class Platform:
 
 PLATFORMS = (
     Platform("sagemaker-distribution-3", "SageMaker Studio, SageMaker Distribution 3.x", "3.12", "sagemaker",
-             steps=("image.txt", "install.txt"), label="Studio 3.x"),
+             label="Studio 3.x"),
     Platform("sagemaker-distribution-4", "SageMaker Studio, SageMaker Distribution 4.x as shipped (SDK v3)",
              "3.12", "sagemaker", steps=("image.txt",), expect_sdk_stop=True, label="Studio 4.x"),
     Platform("sagemaker-distribution-4-sdk-v2", "SageMaker Studio, SageMaker Distribution 4.x after "

@@ -137,10 +137,9 @@ def table(results: list[Result]) -> str:
             rows.append((r.notebook if i == 0 else "", expected.get("way", "") if i == 0 else "", metric,
                          "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value),
                          "" if book is None else str(book), status if i == 0 else ""))
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    from tools.matrix import aligned
+
+    return aligned(rows)
 
 
 def main() -> int:
