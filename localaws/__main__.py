@@ -1,7 +1,8 @@
 """Command line of the offline AWS.
 
     python -m localaws serve [--port 4567] [--moto-port 4566]   # until Ctrl-C
-    python -m localaws run [--strict] -- COMMAND [ARG ...]      # COMMAND with AWS emulated
+    python -m localaws run [--strict] [--iam enforce|warn|off] -- COMMAND [ARG ...]
+                                                                # COMMAND with AWS emulated
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def _serve(args) -> int:
     # controls do that) inherits SIG_IGN, and Python then raises no KeyboardInterrupt.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    emulator = Emulator(port=args.port, moto_port=args.moto_port, strict=args.strict, echo_logs=args.verbose)
+    emulator = Emulator(port=args.port, moto_port=args.moto_port, strict=args.strict, echo_logs=args.verbose,
+                        iam=args.iam)
     try:
         emulator.start()
     except PortInUse as err:
@@ -50,7 +52,7 @@ def _run(args) -> int:
         print("localaws run: give a command after --, e.g. python -m localaws run -- jupyter lab",
               file=sys.stderr)
         return 2
-    with Emulator(strict=args.strict, echo_logs=args.verbose) as emulator:
+    with Emulator(strict=args.strict, echo_logs=args.verbose, iam=args.iam) as emulator:
         env = {**os.environ, **emulator.env}
         env.pop("AWS_PROFILE", None)
         try:
@@ -67,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--strict", action="store_true",
                         help="check every response against botocore's service model (used by the tests)")
     common.add_argument("--verbose", action="store_true", help="echo job logs to this terminal")
+    common.add_argument("--iam", choices=Emulator.IAM_MODES, default="enforce",
+                        help="enforce (default): run as the course's role (course_iam/) and refuse what its "
+                             "policies do not allow, as AWS would; warn: allow but log each such call; off")
     parser = argparse.ArgumentParser(prog="python -m localaws", description="Offline AWS for the book's notebooks")
     commands = parser.add_subparsers(dest="action", required=True)
     serve = commands.add_parser("serve", parents=[common],

@@ -17,15 +17,17 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
+from . import iam
 from .services import build_services
 from .server import HttpServer, Router
-from .storage import Logs, S3
+from .storage import SERVICE_CREDENTIALS, Logs, S3
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/LocalSageMakerExecutionRole"
 DEFAULT_BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"  # the name the SDK would give it on AWS
 BOOT_DIR = Path(__file__).resolve().parent / "boot"
+COURSE_IAM = Path(__file__).resolve().parents[1] / "course_iam"  # the roles the notebooks run as
 
 
 def _warm_up() -> None:
@@ -36,6 +38,34 @@ def _warm_up() -> None:
 
 class PortInUse(RuntimeError):
     pass
+
+
+def _course_iam():
+    """The repository's course_iam package (importable from the repository's root, or found
+    next to this package)."""
+    try:
+        import course_iam
+    except ImportError:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("course_iam", COURSE_IAM / "__init__.py",
+                                                      submodule_search_locations=[str(COURSE_IAM)])
+        if spec is None or not (COURSE_IAM / "__init__.py").exists():
+            raise RuntimeError(f"IAM is on but {COURSE_IAM} is missing: run from a clone of the "
+                               "repository, or pass --iam off") from None
+        course_iam = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(course_iam)
+    return course_iam
+
+
+class _ClientsAt:
+    """A boto3 session whose clients all go to one endpoint (moto), for course_iam."""
+
+    def __init__(self, session, url: str):
+        self.session, self.url = session, url
+
+    def client(self, name: str, **kwargs):
+        return self.session.client(name, endpoint_url=self.url, **kwargs)
 
 
 def _ensure_free(port: int, option: str) -> None:
@@ -52,12 +82,22 @@ def _ensure_free(port: int, option: str) -> None:
 
 
 class Emulator:
-    """Both servers on 127.0.0.1 (port 0 = any free port)."""
+    """Both servers on 127.0.0.1 (port 0 = any free port).
+
+    iam: "enforce" (the default) runs the notebooks as the course's role and refuses what
+    its policies do not allow; "warn" logs those calls instead; "off" allows everything."""
 
     BOOT_DIR = BOOT_DIR
+    IAM_MODES = iam.MODES
 
     def __init__(self, port: int = 0, moto_port: int = 0, workdir: str | None = None,
-                 strict: bool = False, echo_logs: bool = False, sync_seconds: float = 50.0):
+                 strict: bool = False, echo_logs: bool = False, sync_seconds: float = 50.0,
+                 iam: str = "enforce"):
+        if iam not in self.IAM_MODES:
+            raise ValueError(f"iam must be one of {self.IAM_MODES}, not {iam!r}")
+        self.iam_mode = iam
+        self.roles: dict[str, str] = {}
+        self._caller: dict[str, str] = {}
         self.port, self.moto_port = port, moto_port
         self.strict, self.echo_logs, self.sync_seconds = strict, echo_logs, sync_seconds
         self._own_workdir = workdir is None
@@ -77,6 +117,10 @@ class Emulator:
         self.moto.start()
         host, port = self.moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
+        self.checker = iam.Checker(ACCOUNT)
+        self.checker.mode = self.iam_mode
+        if self.iam_mode != "off":
+            self._switch_iam_on()
         self.s3, self.logs = S3(self.moto_url, REGION), Logs(self.moto_url, REGION, echo=self.echo_logs)
         self.services = build_services(self)
         self.http = HttpServer(Router(list(self.services.values())), port=self.port).start()
@@ -84,8 +128,39 @@ class Emulator:
         threading.Thread(target=_warm_up, name="localaws-warm-up", daemon=True).start()
         return self
 
+    def _switch_iam_on(self) -> None:
+        iam.load_managed_policies(ACCOUNT)
+        SERVICE_CREDENTIALS.update(iam.service_credentials(ACCOUNT))
+        iam.switch_on(self.checker)
+        self._iam_on = True
+        import boto3
+
+        admin = boto3.Session(region_name=REGION, **SERVICE_CREDENTIALS)
+        self.roles = _course_iam().create(_ClientsAt(admin, self.moto_url), log=lambda *_: None)
+        self._caller = iam.session_as(ACCOUNT, self.roles[_course_iam().READER_ROLE])
+
+    def session_env(self, role_name: str) -> dict[str, str]:
+        """Credentials of another course role (e.g. EMR_EC2_DefaultRole for the EMR kernel)."""
+        if self.iam_mode == "off":
+            return {}
+        return iam.session_as(ACCOUNT, self.roles[role_name])
+
+    def reader_env(self, without: tuple[str, ...]) -> dict[str, str]:
+        """The environment of a reader whose role lacks these course policies (what a reader
+        meets who skipped a step of the README's IAM section)."""
+        import boto3
+
+        name = "MasteringML-Reader-without-" + "-".join(sorted(without))
+        admin = boto3.Session(region_name=REGION, **SERVICE_CREDENTIALS)
+        arn = _course_iam().create(_ClientsAt(admin, self.moto_url), without=without, reader_role=name,
+                                   log=lambda *_: None)[name]
+        return {**self.env, **iam.session_as(ACCOUNT, arn), "SAGEMAKER_ROLE_ARN": arn}
+
     def stop(self) -> None:
         self._unexport()
+        if getattr(self, "_iam_on", False):
+            iam.switch_off()
+            self._iam_on = False
         if self.http:
             self.http.stop()
         if self.moto:
@@ -121,12 +196,13 @@ class Emulator:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_SESSION_TOKEN": "testing",
+            **self._caller,  # with IAM on, the reader's role
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_CONFIG_FILE": str(self.workdir / "aws-config"),
             "AWS_SHARED_CREDENTIALS_FILE": str(self.workdir / "aws-config"),
             "AWS_EC2_METADATA_DISABLED": "true",
-            "SAGEMAKER_ROLE_ARN": ROLE_ARN,
+            "SAGEMAKER_ROLE_ARN": self.roles.get("MasteringML-SageMakerExecutionRole", ROLE_ARN),
             "SAGEMAKER_USER_CONFIG_OVERRIDE": str(self.workdir / "sagemaker-config.yaml"),
             "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
             "LOCALAWS_ENDPOINT": self.url,

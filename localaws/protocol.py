@@ -63,6 +63,11 @@ def validate_input(op: OperationModel, params: dict) -> None:
     report = ParamValidator().validate(params, op.input_shape)
     if report.has_errors():
         raise validation_error(report.generate_report().replace("\n", " "))
+    from .constraints import message, violations
+
+    errors = violations(op.input_shape, params)
+    if errors:  # what botocore leaves to the server: enums, lengths, ranges, patterns
+        raise validation_error(message(errors))
 
 
 def check_output(op: OperationModel, body: Any) -> list[str]:
@@ -149,8 +154,13 @@ class _Operations:
         self.service, self.handlers, self.strict = service, handlers, strict
         self.model = service_model(service)
 
-    def invoke(self, operation: str, params: dict, region: str) -> tuple[OperationModel, Any]:
+    def invoke(self, operation: str, params: dict, region: str, request: Request | None = None,
+               ) -> tuple[OperationModel, Any]:
         op = operation_model(self.service, operation)
+        if request is not None:  # IAM first, as AWS checks the caller before the request
+            from .iam import authorize
+
+            authorize(request, operation, params, json_protocol=not isinstance(self, RestJsonService))
         validate_input(op, params)
         method = getattr(self.handlers, _snake(operation), None)
         if method is None:
@@ -194,7 +204,7 @@ class JsonProtocolService(_Operations):
             except ValueError:
                 raise AwsError("SerializationException", "The request body is not valid JSON")
             operation = request.headers["X-Amz-Target"].split(".", 1)[1]
-            _, body = self.invoke(operation, params, region_of(request))
+            _, body = self.invoke(operation, params, region_of(request), request)
             return Response(dumps(body), content_type=content_type)
         except AwsError as err:
             return json_error(err, content_type)
@@ -221,7 +231,7 @@ class RpcV2CborService(_Operations):
                 params = cbor2.loads(data) if data else {}
             except Exception:
                 raise AwsError("SerializationException", "The request body is not valid CBOR")
-            _, body = self.invoke(request.path[len(self.prefix):], params, region_of(request))
+            _, body = self.invoke(request.path[len(self.prefix):], params, region_of(request), request)
             return Response(cbor2.dumps(body, datetime_as_timestamp=True, timezone=dt.timezone.utc),
                             content_type="application/cbor", headers=headers)
         except AwsError as err:
@@ -261,7 +271,7 @@ class RestJsonService(_Operations):
         try:
             op = operation_model(self.service, name)
             params = self._parse(op, request, uri)
-            op, body = self.invoke(name, params, region_of(request))
+            op, body = self.invoke(name, params, region_of(request), request)
             return self._serialise(op, body)
         except AwsError as err:
             return json_error(err, "application/json")

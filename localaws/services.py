@@ -16,9 +16,9 @@ class MotoLeftovers:
     def __init__(self, moto_url: str):
         import boto3
 
-        from .storage import DUMMY_CREDENTIALS
+        from .storage import SERVICE_CREDENTIALS
 
-        self.emr = boto3.client("emr", endpoint_url=moto_url, region_name="us-east-1", **DUMMY_CREDENTIALS)
+        self.emr = boto3.client("emr", endpoint_url=moto_url, region_name="us-east-1", **SERVICE_CREDENTIALS)
 
     def leftovers(self) -> dict[str, list[str]]:
         clusters = self.emr.list_clusters(ClusterStates=self.ACTIVE_EMR)["Clusters"]

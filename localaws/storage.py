@@ -16,7 +16,9 @@ from botocore.exceptions import ClientError
 
 from .protocol import AwsError
 
-DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# localaws's own clients of moto (the AWS services acting for themselves); with IAM on, the
+# keys of the service user localaws.iam creates, which moto lets do anything
+SERVICE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -29,7 +31,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 class S3:
     def __init__(self, endpoint_url: str, region: str = "us-east-1"):
         self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
-                                   config=Config(retries={"max_attempts": 2}), **DUMMY_CREDENTIALS)
+                                   config=Config(retries={"max_attempts": 2}), **SERVICE_CREDENTIALS)
 
     def keys_under(self, uri: str) -> list[tuple[str, str]]:
         """(bucket, key) of every object under an S3 prefix, in key order."""
@@ -100,7 +102,7 @@ class LogStream:
 class Logs:
     def __init__(self, endpoint_url: str, region: str = "us-east-1", echo: bool = False):
         self.client = boto3.client("logs", endpoint_url=endpoint_url, region_name=region,
-                                   **DUMMY_CREDENTIALS)
+                                   **SERVICE_CREDENTIALS)
         self.echo = echo
         self._lock = threading.Lock()
         self._groups: set[str] = set()

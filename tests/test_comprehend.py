@@ -14,9 +14,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localaws.comprehend import classifier
-from localaws.emulator import ROLE_ARN
 
-from .helpers import client, make_bucket, unique
+from .helpers import client, comprehend_role, make_bucket, signed, unique
 
 TIM_COOK = "Tim Cook traveled to New York for an Apple store opening"
 HAPPY = "I love this phone. The camera is wonderful and the battery lasts for days."
@@ -144,7 +143,7 @@ def trained_classifier(comprehend):
     s3.put_object(Bucket=bucket, Key="comprehend/train.csv", Body=topic_csv())
     name = unique("topics")
     arn = comprehend.create_document_classifier(
-        DocumentClassifierName=name, DataAccessRoleArn=ROLE_ARN, LanguageCode="en",
+        DocumentClassifierName=name, DataAccessRoleArn=comprehend_role(), LanguageCode="en",
         InputDataConfig={"S3Uri": f"s3://{bucket}/comprehend/train.csv"},
         OutputDataConfig={"S3Uri": f"s3://{bucket}/comprehend/output/"})["DocumentClassifierArn"]
     yield bucket, name, arn
@@ -175,7 +174,7 @@ def test_classification_job_writes_predictions(comprehend, trained_classifier):
     documents = ["the rocket will launch to orbit", "the doctor gave the patient a new drug"]
     s3.put_object(Bucket=bucket, Key="comprehend/test.csv", Body="\n".join(documents).encode())
     job = comprehend.start_document_classification_job(
-        JobName="topics-job", DocumentClassifierArn=arn, DataAccessRoleArn=ROLE_ARN,
+        JobName="topics-job", DocumentClassifierArn=arn, DataAccessRoleArn=comprehend_role(),
         InputDataConfig={"S3Uri": f"s3://{bucket}/comprehend/test.csv", "InputFormat": "ONE_DOC_PER_LINE"},
         OutputDataConfig={"S3Uri": f"s3://{bucket}/comprehend/jobs/"})
     props = comprehend.describe_document_classification_job(JobId=job["JobId"])["DocumentClassificationJobProperties"]
@@ -193,7 +192,7 @@ def test_classification_job_writes_predictions(comprehend, trained_classifier):
 def test_classifier_errors(comprehend, trained_classifier):
     bucket, name, arn = trained_classifier
     assert error_code(comprehend.create_document_classifier, DocumentClassifierName=name,
-                      DataAccessRoleArn=ROLE_ARN, LanguageCode="en",
+                      DataAccessRoleArn=comprehend_role(), LanguageCode="en",
                       InputDataConfig={"S3Uri": f"s3://{bucket}/comprehend/train.csv"}) == "ResourceInUseException"
     assert error_code(comprehend.describe_document_classifier,
                       DocumentClassifierArn=arn + "-missing") == "ResourceNotFoundException"
@@ -202,12 +201,12 @@ def test_classifier_errors(comprehend, trained_classifier):
     s3 = client("s3")
     s3.put_object(Bucket=bucket, Key="small.csv", Body=b"a,one\nb,two\n")
     small = comprehend.create_document_classifier(
-        DocumentClassifierName=unique("small"), DataAccessRoleArn=ROLE_ARN, LanguageCode="en",
+        DocumentClassifierName=unique("small"), DataAccessRoleArn=comprehend_role(), LanguageCode="en",
         InputDataConfig={"S3Uri": f"s3://{bucket}/small.csv"})["DocumentClassifierArn"]
     props = comprehend.describe_document_classifier(DocumentClassifierArn=small)["DocumentClassifierProperties"]
     assert props["Status"] == "IN_ERROR" and "at least 10" in props["Message"]
     assert error_code(comprehend.start_document_classification_job, DocumentClassifierArn=small,
-                      DataAccessRoleArn=ROLE_ARN, InputDataConfig={"S3Uri": f"s3://{bucket}/small.csv"},
+                      DataAccessRoleArn=comprehend_role(), InputDataConfig={"S3Uri": f"s3://{bucket}/small.csv"},
                       OutputDataConfig={"S3Uri": f"s3://{bucket}/out/"}) == "ResourceUnavailableException"
     comprehend.delete_document_classifier(DocumentClassifierArn=small)
     assert error_code(comprehend.describe_document_classifier, DocumentClassifierArn=small) == \
@@ -237,7 +236,7 @@ def test_the_cbor_protocol_gets_the_same_answers(comprehend):
         f"{url}/service/Comprehend_20171127/operation/DetectSentiment",
         data=cbor2.dumps({"Text": UNHAPPY, "LanguageCode": "en"}), method="POST",
         headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"})
-    with urllib.request.urlopen(request) as response:
+    with urllib.request.urlopen(signed(request, "comprehend")) as response:
         answer = cbor2.loads(response.read())
     assert answer == {k: v for k, v in comprehend.detect_sentiment(Text=UNHAPPY, LanguageCode="en").items()
                       if k != "ResponseMetadata"}

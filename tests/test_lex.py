@@ -6,9 +6,8 @@ import datetime as dt
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.emulator import ROLE_ARN
 from localaws.lex import nlu
-from tests.helpers import client, unique
+from tests.helpers import client, lex_role, unique
 
 ALIAS = "TSTALIASID"
 
@@ -34,7 +33,7 @@ def runtime():
 @pytest.fixture()
 def food_bot(models):
     """A built bot with an OrderFood intent (slots Food, Time; a confirmation) and a Greeting intent."""
-    bot_id = models.create_bot(botName=unique("FoodOrder"), roleArn=ROLE_ARN, dataPrivacy={"childDirected": False},
+    bot_id = models.create_bot(botName=unique("FoodOrder"), roleArn=lex_role(), dataPrivacy={"childDirected": False},
                                idleSessionTTLInSeconds=300)["botId"]
     locale = {"botId": bot_id, "botVersion": "DRAFT", "localeId": "en_US"}
     models.create_bot_locale(nluIntentConfidenceThreshold=0.4, **locale)
@@ -74,7 +73,7 @@ def slot_values(response):
 
 
 def test_status_transitions_the_waiters_expect(models):
-    bot = models.create_bot(botName=unique("Bot"), roleArn=ROLE_ARN, dataPrivacy={"childDirected": False},
+    bot = models.create_bot(botName=unique("Bot"), roleArn=lex_role(), dataPrivacy={"childDirected": False},
                             idleSessionTTLInSeconds=60)
     assert bot["botStatus"] == "Creating"
     models.get_waiter("bot_available").wait(botId=bot["botId"])
@@ -164,7 +163,7 @@ def test_errors(models, runtime, food_bot):
     assert code(models.create_intent, intentName="X", botId="NOSUCHBOT1", botVersion="DRAFT",
                 localeId="en_US") == "PreconditionFailedException"
     assert code(models.create_intent, intentName="OrderFood", **food_bot) == "ConflictException"
-    assert code(models.create_bot, botName="bad name!", roleArn=ROLE_ARN, dataPrivacy={"childDirected": False},
+    assert code(models.create_bot, botName="bad name!", roleArn=lex_role(), dataPrivacy={"childDirected": False},
                 idleSessionTTLInSeconds=60) == "ValidationException"
     assert code(runtime.recognize_text, botId=food_bot["botId"], botAliasId="OTHERALIAS", localeId="en_US",
                 sessionId="xy", text="hi") == "ResourceNotFoundException"

@@ -5,6 +5,8 @@ import pytest
 
 from localaws.protocol import AwsError, check_output, operation_model, validate_input
 
+from .helpers import signed
+
 
 def test_input_is_validated_against_botocores_model():
     op = operation_model("sagemaker", "DescribeTrainingJob")
@@ -68,7 +70,7 @@ def test_rpc_v2_cbor_round_trip(probe_url):
         f"{probe_url}/service/Comprehend_20171127/operation/DetectDominantLanguage",
         data=cbor2.dumps({"Text": "three"}), method="POST",
         headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"})
-    with urllib.request.urlopen(request) as response:
+    with urllib.request.urlopen(signed(request, "comprehend")) as response:
         assert cbor2.loads(response.read()) == {"Languages": [{"LanguageCode": "en", "Score": 5.0}]}
 
 

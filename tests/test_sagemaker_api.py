@@ -14,9 +14,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localaws.emulator import ROLE_ARN
 
-from .helpers import LINEAR_LEARNER, client, csv_bytes, make_bucket, regression_data, training_job_request, unique
+
+from .helpers import (LINEAR_LEARNER, client, csv_bytes, make_bucket, regression_data, sagemaker_role,
+                      training_job_request, unique)
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,7 @@ def test_endpoint_config_for_an_unknown_model_is_rejected(sm):
 def endpoint(sm, trained):
     job = sm.describe_training_job(TrainingJobName=trained["name"])
     name = unique("ll-endpoint")
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer={
+    sm.create_model(ModelName=name, ExecutionRoleArn=sagemaker_role(), PrimaryContainer={
         "Image": LINEAR_LEARNER, "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"]})
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
         "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,

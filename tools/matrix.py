@@ -81,8 +81,16 @@ def parameters_for(notebook: Path, platform) -> dict[str, str]:
     return found
 
 
-def kernel_env(platform) -> dict[str, str]:
-    return {} if platform is None else {"JUPYTER_PATH": str(BUILD)}
+def kernel_env(platform, emulator=None) -> dict[str, str]:
+    """What a platform's kernel adds to the emulator's environment: where its kernelspec is
+    and, on EMR, the cluster's instance profile as the caller (the notebooks there run as
+    EMR_EC2_DefaultRole, not as the SageMaker execution role)."""
+    if platform is None:
+        return {}
+    env = {"JUPYTER_PATH": str(BUILD)}
+    if platform.emr and emulator is not None and getattr(emulator, "iam_mode", "off") != "off":
+        env.update(emulator.session_env("EMR_EC2_DefaultRole"))
+    return env
 
 
 def _first_error_cell(executed: Path) -> str | None:

@@ -89,10 +89,11 @@ def run_one(notebook: Path, out: Path, emulator, platform=None) -> Result:
     started = time.time()
     with log.open("w") as log_file:
         status = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
-                                env={**os.environ, **emulator.env, **matrix.kernel_env(platform)}).returncode
+                                env={**os.environ, **emulator.env, **matrix.kernel_env(platform, emulator)}).returncode
     result = Result(name, seconds=round(time.time() - started, 1), platform=platform.name if platform else "laptop")
     if status:
-        result.error = last_error(log)
+        shown_error = notebook_error(executed)
+        result.error = f"{shown_error[:600]}  (log: {shown(log)})" if shown_error else last_error(log)
     result.metrics = figures.read_metrics(notebook, metrics_dir) or {}
     result.leftovers = leftovers(emulator.url)
     if platform is not None:
@@ -106,6 +107,24 @@ def shown(path: Path) -> str:
         return str(path.relative_to(ROOT))
     except ValueError:
         return str(path)
+
+
+def notebook_error(executed: Path) -> str | None:
+    """The exception the failing cell shows: its error output, or the last line of the rich
+    traceback sagemaker-core prints instead (then papermill's own message is empty)."""
+    if not executed.exists():
+        return None
+    found = None
+    for cell in json.loads(executed.read_text()).get("cells", []):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found = f"{output.get('ename')}: {output.get('evalue')}"
+            text = "".join((output.get("data") or {}).get("text/plain", ""))
+            if "Traceback" in text:  # rich's box, then the exception, wrapped over lines
+                lines = text.splitlines()
+                end = max((i for i, line in enumerate(lines) if "╰" in line), default=-1)
+                found = " ".join(line.strip() for line in lines[end + 1:] if line.strip()) or found
+    return found
 
 
 def last_error(log: Path) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import boto3
 
 from ..protocol import front_ends
-from ..storage import DUMMY_CREDENTIALS
+from ..storage import SERVICE_CREDENTIALS
 from .models import AthenaBackend
 from .responses import AthenaResponses
 
 
 def build(emulator) -> dict:
-    glue = boto3.client("glue", endpoint_url=emulator.moto_url, region_name="us-east-1", **DUMMY_CREDENTIALS)
+    glue = boto3.client("glue", endpoint_url=emulator.moto_url, region_name="us-east-1", **SERVICE_CREDENTIALS)
     backend = AthenaBackend(emulator.s3, glue, emulator.workdir / "athena")
     services = {}
     for i, front_end in enumerate(front_ends("athena", AthenaResponses(backend), strict=emulator.strict)):
