@@ -22,7 +22,7 @@ LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 def catalog():
     """A bucket with the housing CSV and a Glue database holding a table over it."""
     s3, glue = client("s3"), client("glue")
-    bucket, database = make_bucket(s3), unique("db").replace("-", "_")
+    bucket, database = make_bucket(s3), unique("mastering_ml_test").replace("-", "_")  # the course policy's databases
     s3.upload_file(str(HOUSING), bucket, "housing/train.csv")
     glue.create_database(DatabaseInput={"Name": database})
     frame = pd.read_csv(HOUSING)
@@ -92,7 +92,6 @@ def test_result_csv_is_written_to_the_output_location(catalog):
 
 
 @pytest.mark.parametrize("sql, reason", [
-    ("SELECT medv FROM house_prices WHERE", "SYNTAX_ERROR"),
     ("SELECT * FROM no_such_table", "TABLE_NOT_FOUND"),
     ("SELECT no_such_column FROM house_prices", "COLUMN_NOT_FOUND"),
     ("CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (d string) LOCATION 's3://x/y/'", "NOT_SUPPORTED"),
@@ -109,6 +108,19 @@ def test_bad_queries_fail_with_a_reason(catalog, sql, reason):
     with pytest.raises(ClientError, match="FAILED") as err:
         client("athena").get_query_results(QueryExecutionId=query_id)
     assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+@pytest.mark.parametrize("sql", ["SELECT medv FROM house_prices WHERE", "SELEC 1", "SELECT (1"])
+def test_a_syntax_error_is_refused_at_start_with_no_query_created(catalog, sql):
+    """DESIGN.md §10: Athena raises InvalidRequestException from StartQueryExecution itself."""
+    athena = client("athena")
+    before = athena.list_query_executions()["QueryExecutionIds"]
+    with pytest.raises(ClientError) as err:
+        start(catalog, sql)
+    assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    assert err.value.response["AthenaErrorCode"] == "MALFORMED_QUERY"
+    assert err.value.response["Error"]["Message"].startswith("line 1:")
+    assert athena.list_query_executions()["QueryExecutionIds"] == before
 
 
 def test_unknown_database_fails_the_query(catalog):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from botocore.exceptions import ClientError as AwsClientError
 import sagemaker
 from sagemaker import image_uris
 from sagemaker.estimator import Estimator
@@ -149,6 +150,7 @@ def test_image_and_lst_channels_through_boto3(tmp_path):
                                    {ch: f"s3://{bucket}/{prefix}/{ch}/" for ch in ("train", "validation", "train_lst", "validation_lst")})
     for channel in request["InputDataConfig"]:
         channel["ContentType"] = "application/x-image"
+    request["ResourceConfig"]["InstanceType"] = "ml.p3.2xlarge"  # the algorithm trains on GPU instances only
     sm = client("sagemaker")
     sm.create_training_job(**request)
     job = sm.describe_training_job(TrainingJobName=name)
@@ -163,8 +165,10 @@ def test_missing_lst_channel_fails_the_job_with_a_client_error():
     name = unique("ic-bad")
     request = training_job_request(name, bucket, {k: str(v) for k, v in SETTINGS.items()}, IMAGE,
                                    {"train": f"s3://{bucket}/{prefix}/train/", "validation": f"s3://{bucket}/{prefix}/train/"})
+    request["ResourceConfig"]["InstanceType"] = "ml.p3.2xlarge"
     for channel in request["InputDataConfig"]:
         channel["ContentType"] = "application/x-image"
+    request["ResourceConfig"]["InstanceType"] = "ml.p3.2xlarge"  # the algorithm trains on GPU instances only
     sm = client("sagemaker")
     sm.create_training_job(**request)
     job = sm.describe_training_job(TrainingJobName=name)
@@ -200,3 +204,15 @@ def test_fit_deploy_predict_transform_with_the_sdk():
     predictor.delete_model()
     predictor.delete_endpoint()
     session.delete_model(transformer.model_name)
+
+
+def test_training_on_a_cpu_instance_is_refused_at_create_as_aws_refuses_it():
+    """aws/amazon-sagemaker-examples#1951: ValidationException from CreateTrainingJob itself."""
+    request = training_job_request(unique("ic-cpu"), "sagemaker-any", {k: str(v) for k, v in SETTINGS.items()},
+                                   IMAGE, {"train": "s3://sagemaker-any/train/", "validation": "s3://sagemaker-any/v/"})
+    request["ResourceConfig"]["InstanceType"] = "ml.c5.2xlarge"
+    with pytest.raises(AwsClientError) as err:
+        client("sagemaker").create_training_job(**request)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert err.value.response["Error"]["Message"] == ("Instance type ml.c5.2xlarge is not supported by algorithm "
+                                                      "image-classification; only GPU instances are supported.")

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 import threading
 import time
 import uuid
@@ -74,6 +75,27 @@ class QueryExecution:
         return described
 
 
+def check_syntax(sql: str) -> None:
+    """Athena refuses a query it cannot parse at StartQueryExecution itself, with
+    InvalidRequestException (AthenaErrorCode MALFORMED_QUERY) and the parser's "line L:C:"
+    message, before any query exists (DESIGN.md §10; Athena API reference, StartQueryExecution
+    errors). Queries and statements other than DDL are parsed as Athena's SQL by sqlglot; DDL
+    (Hive's CREATE EXTERNAL TABLE ...) is left to ddl.py, whose errors end the query FAILED."""
+    import sqlglot
+
+    if (sql.lstrip(" \t\n(").split(None, 1) or [""])[0].lower() in DDL:
+        return
+    try:
+        sqlglot.parse(sql, read="athena")
+    except sqlglot.errors.ParseError as err:
+        first = (err.errors or [{}])[0]
+        # Trino's wording ("line 1:35: mismatched input 'WHERE'. ..."), sqlglot's reason after it
+        reason = re.sub(r"<class 'sqlglot\.[\w.]*?(\w+)'>", lambda m: m.group(1).upper(),
+                        str(first.get("description") or err).splitlines()[0])
+        raise invalid_request(f"line {first.get('line', 1)}:{first.get('col', 1)}: mismatched input "
+                              f"'{first.get('highlight') or '<EOF>'}'. {reason}", code="MALFORMED_QUERY") from None
+
+
 class AthenaBackend:
     WORK_GROUPS = ("primary",)  # the work group every account has; others are not emulated
 
@@ -97,6 +119,7 @@ class AthenaBackend:
         if not location.startswith("s3://"):
             raise invalid_request(f"{location} is not a valid s3:// output location")
         context = params.get("QueryExecutionContext") or {}
+        check_syntax(params["QueryString"])
         query_id = str(uuid.uuid4())
         query = QueryExecution(query_id, params["QueryString"], context.get("Database", "default"),
                                context.get("Catalog", "AwsDataCatalog"), work_group, None)

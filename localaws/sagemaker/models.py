@@ -165,6 +165,8 @@ class SageMakerBackend:
         spec = params.get("AlgorithmSpecification") or {}
         if not spec.get("TrainingImage") and not spec.get("AlgorithmName"):
             raise invalid("AlgorithmSpecification must name a TrainingImage or an AlgorithmName.")
+        algorithms.check_training_instance(spec.get("TrainingImage") or spec.get("AlgorithmName") or "",
+                                           (params.get("ResourceConfig") or {}).get("InstanceType"))
         output = params["OutputDataConfig"]["S3OutputPath"].rstrip("/")
         created = now()
         job = {

@@ -40,6 +40,28 @@ def repository_of(image_uri: str) -> str:
     return path.split("@", 1)[0].split(":", 1)[0]
 
 
+def is_gpu(instance_type: str) -> bool:
+    """ml.p* and ml.g* are SageMaker's GPU families (ml.p3.2xlarge, ml.g4dn.xlarge, ml.g5...)."""
+    parts = instance_type.split(".")
+    return len(parts) == 3 and parts[1][:1] in ("p", "g")
+
+
+def check_training_instance(image_uri: str, instance_type: str | None) -> None:
+    """The algorithm's own rule on training instances, refused at CreateTrainingJob as AWS does
+    (a module's TRAINING_INSTANCES = "gpu"; e.g. image-classification: ValidationException
+    "Instance type ml.c4.2xlarge is not supported by algorithm image-classification; only GPU
+    instances are supported.", aws/amazon-sagemaker-examples#1951)."""
+    repository = repository_of(image_uri)
+    if not instance_type or repository not in ALGORITHMS:
+        return
+    module = importlib.import_module(f"{__name__}.{ALGORITHMS[repository]}")
+    if getattr(module, "TRAINING_INSTANCES", "any") == "gpu" and not is_gpu(instance_type):
+        from ...protocol import validation_error
+
+        raise validation_error(f"Instance type {instance_type} is not supported by algorithm {repository}; "
+                               "only GPU instances are supported.")
+
+
 def for_image(image_uri: str) -> ModuleType:
     repository = repository_of(image_uri)
     if repository not in ALGORITHMS:

@@ -31,6 +31,10 @@ from . import recordio
 from .base import Channel, ClientError, Hyperparameter as H, Log, media_type
 
 REPOSITORIES = ("image-classification",)
+# "For image classification, we support P2, P3, G4dn, and G5 instances" for training; CPU or
+# GPU for inference (SageMaker Developer Guide, image-classification.html, EC2 instance
+# recommendation). Offline the CNN trains on this machine's CPU whatever is asked.
+TRAINING_INSTANCES = "gpu"
 LAYER_CHOICES = {18, 34, 50, 101, 152, 200, 20, 32, 44, 56, 110}
 HYPERPARAMETERS = {
     "num_classes": H(int, low=2),
