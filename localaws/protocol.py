@@ -60,14 +60,14 @@ def validate_input(op: OperationModel, params: dict) -> None:
     """Raise ValidationException when params do not fit the operation's input shape."""
     if op.input_shape is None:
         return
-    report = ParamValidator().validate(params, op.input_shape)
-    if report.has_errors():
-        raise validation_error(report.generate_report().replace("\n", " "))
     from .constraints import message, violations
 
     errors = violations(op.input_shape, params)
-    if errors:  # what botocore leaves to the server: enums, lengths, ranges, patterns
+    if errors:  # enums, lengths, ranges, patterns, in AWS's words
         raise validation_error(message(errors))
+    report = ParamValidator().validate(params, op.input_shape)  # types and required members
+    if report.has_errors():
+        raise validation_error(report.generate_report().replace("\n", " "))
 
 
 def check_output(op: OperationModel, body: Any) -> list[str]:

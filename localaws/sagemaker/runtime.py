@@ -6,11 +6,13 @@ the container's own status code and message.
 """
 from __future__ import annotations
 
-from ..protocol import AwsError
+from ..protocol import AwsError, operation_model
 from .algorithms.base import ClientError
 from .models import ACCOUNT, SageMakerBackend
 
-MAX_PAYLOAD = 25 * 1024 * 1024  # real-time inference accepts up to 25 MB
+# the request body's limit in botocore's model of InvokeEndpoint (BodyBlob, max 6291456:
+# 6 MB); botocore does not check blob lengths on the client, so the service refuses it
+MAX_PAYLOAD = operation_model("sagemaker-runtime", "InvokeEndpoint").input_shape.members["Body"].metadata["max"]
 
 
 class RuntimeHandlers:
@@ -20,7 +22,8 @@ class RuntimeHandlers:
     def invoke_endpoint(self, p: dict, region: str) -> dict:
         name, body = p["EndpointName"], p.get("Body") or b""
         if len(body) > MAX_PAYLOAD:
-            raise AwsError("ValidationError", f"Request payload is larger than {MAX_PAYLOAD} bytes")
+            raise AwsError("ValidationError", f"1 validation error detected: Value at 'body' failed to satisfy "
+                           f"constraint: Member must have length less than or equal to {MAX_PAYLOAD}")
         try:
             variant, model = self.backend.live_model(name, p.get("TargetVariant"))
         except KeyError:
