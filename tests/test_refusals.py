@@ -120,3 +120,24 @@ def test_comprehend_can_answer_trained_with_warning_and_chapter_10_accepts_it():
 def test_chapter_15_handles_the_athena_refusal_before_its_cleanup():
     notebook = (ROOT / "chapter15_emr" / "2_glue_athena_catalog.ipynb").read_text()
     assert "except athena.exceptions.InvalidRequestException" in notebook
+
+
+def test_a_configured_instance_quota_refuses_what_would_exceed_it(monkeypatch):
+    """amazon-sagemaker-examples#263: ResourceLimitExceeded at CreateTrainingJob, AWS's wording."""
+    monkeypatch.setenv("LOCALAWS_SAGEMAKER_QUOTAS", '{"ml.p3.2xlarge for training job usage": 0}')
+    error = refused(client("sagemaker").create_training_job,
+                    **training_request(ResourceConfig={"InstanceType": "ml.p3.2xlarge"}))
+    assert error["Code"] == "ResourceLimitExceeded"
+    assert error["Message"] == ("The account-level service limit 'ml.p3.2xlarge for training job usage' is 0 "
+                                "Instances, with current utilization of 0 Instances and a request delta of 1 "
+                                "Instances. Please contact AWS support to request an increase for this limit.")
+
+
+def test_endpoint_quotas_count_the_instances_existing_endpoints_hold(monkeypatch):
+    from localaws.sagemaker import quotas
+
+    monkeypatch.setenv("LOCALAWS_SAGEMAKER_QUOTAS", '{"ml.m5.large for endpoint usage": 2}')
+    quotas.check("endpoint", "ml.m5.large", 1, in_use=1)  # 2 of 2: allowed
+    with pytest.raises(Exception, match="current utilization of 2 Instances and a request delta of 1"):
+        quotas.check("endpoint", "ml.m5.large", 1, in_use=2)
+    quotas.check("endpoint", "ml.c5.large", 5, in_use=0)  # no quota set for this type

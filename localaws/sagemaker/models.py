@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..storage import S3, Logs, LogStream
-from . import algorithms, transform, tuning
+from . import algorithms, quotas, transform, tuning
 from .algorithms.base import Channel, ClientError, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
@@ -167,6 +167,11 @@ class SageMakerBackend:
             raise invalid("AlgorithmSpecification must name a TrainingImage or an AlgorithmName.")
         algorithms.check_training_instance(spec.get("TrainingImage") or spec.get("AlgorithmName") or "",
                                            (params.get("ResourceConfig") or {}).get("InstanceType"))
+        resources = params.get("ResourceConfig") or {}
+        if resources.get("InstanceType"):
+            quotas.check("training", resources["InstanceType"], resources.get("InstanceCount", 1),
+                         self._in_use(self.training_jobs.values(), "TrainingJobStatus", "ResourceConfig",
+                                      resources["InstanceType"]))
         output = params["OutputDataConfig"]["S3OutputPath"].rstrip("/")
         created = now()
         job = {
@@ -351,9 +356,29 @@ class SageMakerBackend:
             self.endpoint_config(name)
             del self.endpoint_configs[name]
 
+    @staticmethod
+    def _in_use(jobs, status_key: str, resources_key: str, instance_type: str) -> int:
+        """Instances of a type that running jobs hold."""
+        return sum(j[resources_key].get("InstanceCount", 1) for j in list(jobs)
+                   if j.get(status_key) in ("InProgress", "Stopping")
+                   and j[resources_key].get("InstanceType") == instance_type)
+
+    def _endpoint_instances(self, instance_type: str) -> int:
+        """Instances of a type that existing endpoints hold (their configs' variants)."""
+        held = 0
+        for endpoint in list(self.endpoints.values()):
+            config = self.endpoint_configs.get(endpoint["EndpointConfigName"]) or {}
+            held += sum(v.get("InitialInstanceCount", 1) for v in config.get("ProductionVariants", [])
+                        if v.get("InstanceType") == instance_type)
+        return held
+
     def create_endpoint(self, params: dict, region: str) -> dict:
         name, config_name = params["EndpointName"], params["EndpointConfigName"]
         config = self.endpoint_config(config_name)
+        for variant in config["ProductionVariants"]:
+            if variant.get("InstanceType"):
+                quotas.check("endpoint", variant["InstanceType"], variant.get("InitialInstanceCount", 1),
+                             self._endpoint_instances(variant["InstanceType"]))
         created = now()
         endpoint = {"EndpointName": name, "EndpointArn": arn(region, "endpoint", name),
                     "EndpointConfigName": config_name, "EndpointStatus": "Creating",
@@ -424,6 +449,10 @@ class SageMakerBackend:
     def create_transform_job(self, params: dict, region: str) -> dict:
         name = params["TransformJobName"]
         self.model(params["ModelName"])
+        resources = params["TransformResources"]
+        quotas.check("transform", resources["InstanceType"], resources.get("InstanceCount", 1),
+                     self._in_use(self.transform_jobs.values(), "TransformJobStatus", "TransformResources",
+                                  resources["InstanceType"]))
         created = now()
         job = {"TransformJobName": name, "TransformJobArn": arn(region, "transform-job", name),
                "TransformJobStatus": "InProgress", "ModelName": params["ModelName"],
