@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from .paths import inside
 from .protocol import AwsError
 
 # localaws's own clients of moto (the AWS services acting for themselves); with IAM on, the
@@ -52,7 +53,7 @@ class S3:
             raise FileNotFoundError(f"no objects under {uri}")
         files = []
         for bucket, key in keys:
-            target = dest / (key[len(prefix):].lstrip("/") or Path(key).name)
+            target = inside(dest, key[len(prefix):].lstrip("/") or Path(key).name, "S3 key")
             target.parent.mkdir(parents=True, exist_ok=True)
             self.client.download_file(bucket, key, str(target))
             files.append(target)

@@ -7,11 +7,14 @@ which suits the small data of offline runs.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..paths import inside
+from ..protocol import AwsError
 from .exceptions import QueryFailed
 
 HIVE_TO_DUCKDB = {
@@ -97,10 +100,10 @@ class TableLoader:
         columns += [(c["Name"], duckdb_type(c["Type"])) for c in table.get("PartitionKeys", [])]
         if not columns:
             raise QueryFailed("HIVE_INVALID_METADATA", f"table {database}.{table['Name']} has no columns")
-        target = f'"{database}"."{table["Name"].lower()}"'
+        target = f"{identifier(database)}.{identifier(table['Name'].lower())}"
         files = self._download(storage.get("Location", ""), database, table["Name"])
         if not files:  # an empty location is an empty table, as on Athena
-            definition = ", ".join(f'"{name}" {kind}' for name, kind in columns)
+            definition = ", ".join(f"{identifier(name)} {kind}" for name, kind in columns)
             con.execute(f"CREATE TABLE {target} ({definition})")
             return
         con.execute(f"CREATE TABLE {target} AS SELECT * FROM {self._reader(table, storage, columns)}",
@@ -109,12 +112,14 @@ class TableLoader:
     def _download(self, location: str, database: str, name: str) -> list[Path]:
         if not location.startswith("s3://"):
             raise QueryFailed("HIVE_INVALID_METADATA", f"table {database}.{name} has no s3:// location")
-        dest = self.scratch / database / name
-        shutil.rmtree(dest, ignore_errors=True)
         try:
+            dest = inside(self.scratch, f"{database}/{name}", "table")
+            shutil.rmtree(dest, ignore_errors=True)
             files = self.s3.download_prefix(location.rstrip("/") + "/", dest)
         except FileNotFoundError:
             return []
+        except AwsError as err:  # a key or name leading outside the query's directory
+            raise QueryFailed("HIVE_INVALID_METADATA", err.message) from None
         files = [f for f in files if not f.name.startswith(("_", "."))]  # _SUCCESS, .crc ...
         self.bytes_scanned += sum(f.stat().st_size for f in files)
         return files
@@ -127,7 +132,7 @@ class TableLoader:
         if "parquet" in formats:
             return "read_parquet(?)"
         if "json" in formats:
-            spec = ", ".join(f"'{n}': '{t}'" for n, t in columns)
+            spec = ", ".join(f"'{_quoted(n)}': '{t}'" for n, t in columns)
             return f"read_json(?, format='newline_delimited', columns={{{spec}}})"
         params = {**(table.get("Parameters") or {}), **(serde.get("Parameters") or {})}
         if "opencsv" in library:
@@ -137,7 +142,7 @@ class TableLoader:
         if delimiter == "1":  # Hive's code for its default delimiter, \001
             delimiter = "\x01"
         skip = int(params.get("skip.header.line.count", "0"))
-        spec = ", ".join(f"'{n}': '{t}'" for n, t in columns)
+        spec = ", ".join(f"'{_quoted(n)}': '{t}'" for n, t in columns)  # types: duckdb_type's own names
         return (f"read_csv(?, header=false, skip={skip}, delim='{_quoted(delimiter)}', "
                 f"quote='{_quoted(quote)}', columns={{{spec}}}, null_padding=true, "
                 "ignore_errors=true)")
@@ -147,16 +152,33 @@ def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
+def identifier(name: str) -> str:
+    """A catalog name as a quoted DuckDB identifier (sqlglot doubles any quote inside)."""
+    import sqlglot.expressions as exp
+
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
 def referenced_tables(sql: str, database: str, loader: TableLoader) -> dict[str, list[dict]]:
-    """The catalog tables a query names, per database (unqualified names: the context database)."""
-    words = {w.lower() for w in re.findall(r"[A-Za-z_][\w$]*", sql)}
-    qualified = {m.lower() for m in re.findall(r"([A-Za-z_]\w*)\s*\.\s*[A-Za-z_\"]", sql)}
+    """The catalog tables a query names, per database (unqualified names: the context
+    database), from sqlglot's parse of the query (linear in its length)."""
+    import sqlglot
+    import sqlglot.expressions as exp
+
+    try:
+        trees = sqlglot.parse(sql, read="athena")
+    except sqlglot.errors.ParseError as err:
+        raise QueryFailed("SYNTAX_ERROR", str(err).splitlines()[0]) from None
+    named: dict[str, set[str]] = {}
+    for tree in trees:
+        for table in (tree.find_all(exp.Table) if tree is not None else []):
+            named.setdefault((table.db or database).lower(), set()).add(table.name.lower())
     known = loader.databases()
     if database.lower() not in known:
         raise QueryFailed("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
     found = {}
-    for name in {database.lower()} | (qualified & known):
-        tables = [t for t in loader.tables(name) if t["Name"].lower() in words]
+    for name in set(named) & known:
+        tables = [t for t in loader.tables(name) if t["Name"].lower() in named[name]]
         if tables:
             found[name] = tables
     return found
@@ -166,18 +188,21 @@ def run_query(sql: str, database: str, s3, glue, scratch: Path) -> Result:
     import duckdb
 
     loader = TableLoader(s3, glue, scratch)
-    con = duckdb.connect()
+    scratch.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
+        # locked down before any SQL built from request data runs: files only under this
+        # query's own scratch directory (the tables' downloaded objects), no settings changes
+        con.execute("SET allowed_directories = ?", [[str(scratch.resolve()) + os.sep]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
         tables = referenced_tables(sql, database, loader)
         for name in {database.lower(), *tables}:
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {identifier(name)}")
         for name, entries in tables.items():
             for table in entries:
                 loader.load(con, name, table)
-        # the query sees the catalog's tables only: no local files, no settings changes
         con.execute(f"SET schema = '{_quoted(database.lower())}'")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
         try:
             cursor = con.execute(sql)
         except duckdb.ParserException as err:

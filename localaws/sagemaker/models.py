@@ -22,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
+from ..paths import inside
 from ..storage import S3, Logs, LogStream
 from . import algorithms, quotas, transform, tuning
 from .algorithms.base import Channel, ClientError, TrainingContext, parse_hyperparameters
@@ -167,6 +168,9 @@ class SageMakerBackend:
             raise invalid("AlgorithmSpecification must name a TrainingImage or an AlgorithmName.")
         algorithms.check_training_instance(spec.get("TrainingImage") or spec.get("AlgorithmName") or "",
                                            (params.get("ResourceConfig") or {}).get("InstanceType"))
+        for channel in params.get("InputDataConfig", []):  # the model's pattern lets "." and ".." through
+            if channel.get("ChannelName") in (".", ".."):
+                raise invalid(f"ChannelName {channel['ChannelName']!r} is not a valid channel name")
         resources = params.get("ResourceConfig") or {}
         if resources.get("InstanceType"):
             quotas.check("training", resources["InstanceType"], resources.get("InstanceCount", 1),
@@ -278,7 +282,7 @@ class SageMakerBackend:
             source = channel["DataSource"].get("S3DataSource")
             if not source:
                 raise ClientError(f"channel '{name}': only S3 data sources are emulated")
-            path = root / name
+            path = inside(root, name, "ChannelName")
             path.mkdir(parents=True)
             if source.get("S3DataType", "S3Prefix") == "ManifestFile":
                 files = self._download_manifest(source["S3Uri"], path)
@@ -295,7 +299,7 @@ class SageMakerBackend:
         prefix = entries[0]["prefix"]
         files = []
         for key in entries[1:]:
-            target = dest / key
+            target = inside(dest, key, "manifest entry")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(self.s3.read(prefix.rstrip("/") + "/" + key))
             files.append(target)

@@ -29,6 +29,8 @@ import tarfile
 import threading
 from pathlib import Path
 
+from ...paths import inside
+from ...protocol import AwsError
 from .base import Channel, ClientError, Log, TrainingContext
 
 REPOSITORIES = ("tensorflow-training",)
@@ -88,7 +90,10 @@ def unpack_source(hps: dict, s3, dest: Path) -> Path:
         archive.write_bytes(s3.read(submit))
         with tarfile.open(archive) as tar:
             tar.extractall(dest, filter="data")
-    script = dest / program
+    try:  # only code uploaded as the job's source runs: no absolute or ../ entry points
+        script = inside(dest, program, "sagemaker_program")
+    except AwsError as err:
+        raise ClientError(err.message) from None
     if not script.is_file():
         raise ClientError(f"entry point {program!r} is not in the source directory "
                           f"({sorted(p.name for p in dest.iterdir())})")

@@ -1,0 +1,201 @@
+"""Attacks and careless input against a running localaws (the safety issue's findings, and
+generated hostile names): no file outside its data directory, no SQL beyond the query's
+own tables, AWS errors rather than crashes."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from localaws.paths import inside
+from localaws.protocol import AwsError
+
+from .helpers import client, csv_bytes, make_bucket, regression_data, training_job_request, unique
+from .test_emr_glue_athena import LAZY, create_table, execution, start
+
+ESCAPE = "../" * 12  # far enough up from any work directory to reach /
+UNCHECKED = client("sagemaker", config=Config(parameter_validation=False))
+
+
+def no_file_named(marker: str) -> bool:
+    """The marker file is nowhere an escaping path could have put it."""
+    places = [Path("/"), Path("/tmp"), Path.cwd(), Path(os.environ.get("TMPDIR", "/tmp"))]
+    return not any((place / marker).exists() for place in places)
+
+
+@pytest.fixture(scope="module")
+def bucket():
+    s3 = client("s3")
+    name = make_bucket(s3)
+    X, y = regression_data(50, 2)
+    s3.put_object(Bucket=name, Key="train/data.csv", Body=csv_bytes(__import__("numpy").column_stack([y, X])))
+    return name
+
+
+def describe(name):
+    return client("sagemaker").describe_training_job(TrainingJobName=name)
+
+
+# ------------------------------------------------------------ files outside the data directory
+
+def test_an_s3_key_with_dot_dot_under_a_channel_fails_the_job_and_writes_nothing_outside(bucket):
+    marker = f"localaws-escape-{uuid.uuid4().hex}.csv"
+    client("s3").put_object(Bucket=bucket, Key=f"evil/{ESCAPE}{marker}", Body=b"1,2,3\n")
+    name = unique("escape")
+    client("sagemaker").create_training_job(**training_job_request(
+        name, bucket, {"feature_dim": "2", "predictor_type": "regressor"}, channels={"train": f"s3://{bucket}/evil/"}))
+    job = describe(name)
+    assert job["TrainingJobStatus"] == "Failed" and "leads outside its directory" in job["FailureReason"]
+    assert no_file_named(marker)
+
+
+@pytest.mark.parametrize("channel", ["..", "."])
+def test_a_channel_name_that_is_a_directory_step_is_refused_at_create(bucket, channel):
+    with pytest.raises(ClientError) as err:
+        client("sagemaker").create_training_job(**training_job_request(
+            unique("chan"), bucket, {"feature_dim": "2", "predictor_type": "regressor"},
+            channels={channel: f"s3://{bucket}/train/"}))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+@pytest.mark.parametrize("channel", ["/tmp/abs", "a/../../b", "x" * 65])
+def test_a_channel_name_outside_the_models_pattern_is_refused_at_create(bucket, channel):
+    with pytest.raises(ClientError) as err:
+        client("sagemaker").create_training_job(**training_job_request(
+            unique("chan"), bucket, {"feature_dim": "2"}, channels={channel: f"s3://{bucket}/train/"}))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "x" * 10_000])
+def test_a_job_name_that_could_be_a_path_is_refused_at_create(bucket, name):
+    with pytest.raises(ClientError) as err:
+        client("sagemaker").create_training_job(**training_job_request(name, bucket, {"feature_dim": "2"}))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+@pytest.mark.parametrize("entry", [f"{ESCAPE}etc/localaws-manifest", "/etc/hostname"])
+def test_a_manifest_entry_outside_its_prefix_fails_the_job(bucket, entry):
+    s3 = client("s3")
+    s3.put_object(Bucket=bucket, Key="manifest/list.manifest",
+                  Body=json.dumps([{"prefix": f"s3://{bucket}/train/"}, entry]).encode())
+    request = training_job_request(unique("manifest"), bucket, {"feature_dim": "2", "predictor_type": "regressor"})
+    request["InputDataConfig"][0]["DataSource"]["S3DataSource"].update(
+        S3DataType="ManifestFile", S3Uri=f"s3://{bucket}/manifest/list.manifest")
+    client("sagemaker").create_training_job(**request)
+    job = describe(request["TrainingJobName"])
+    assert job["TrainingJobStatus"] == "Failed" and "manifest entry" in job["FailureReason"]
+
+
+def test_script_mode_runs_only_uploaded_code(bucket, tmp_path):
+    script = tmp_path / "outside.py"
+    marker = tmp_path / "ran"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    request = training_job_request(
+        unique("script"), bucket, {"sagemaker_program": str(script)},
+        image="763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.18-cpu-py310")
+    client("sagemaker").create_training_job(**request)
+    job = describe(request["TrainingJobName"])
+    assert job["TrainingJobStatus"] == "Failed" and "sagemaker_program" in job["FailureReason"]
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------ SQL
+
+@pytest.fixture(scope="module")
+def catalog():
+    s3, glue = client("s3"), client("glue")
+    bucket, database = make_bucket(s3), unique("mastering_ml_hostile").replace("-", "_")
+    s3.put_object(Bucket=bucket, Key="t/data.csv", Body=b"1,2\n3,4\n")
+    glue.create_database(DatabaseInput={"Name": database})
+    return {"bucket": bucket, "database": database, "output": f"s3://{bucket}/results/"}
+
+
+def test_a_column_name_cannot_inject_a_file_read(catalog):
+    evil = "a': 'VARCHAR'}) UNION ALL SELECT * FROM read_csv('/etc/passwd', columns={'x"
+    create_table(catalog["database"], "inject_col", [{"Name": evil, "Type": "string"}, {"Name": "b", "Type": "int"}],
+                 f"s3://{catalog['bucket']}/t/", serde=LAZY, serde_parameters={"field.delim": ","})
+    query = execution(start(catalog, "SELECT * FROM inject_col"))
+    if query["Status"]["State"] == "SUCCEEDED":
+        rows = client("athena").get_query_results(QueryExecutionId=query["QueryExecutionId"])["ResultSet"]["Rows"]
+        assert all("root:" not in json.dumps(r) for r in rows)
+        assert len(rows) == 3  # the header and the table's own two rows
+    else:
+        assert "passwd" not in json.dumps(query["Status"]).lower() or "root:" not in json.dumps(query["Status"])
+
+
+def test_a_database_name_cannot_inject_statements(catalog, tmp_path):
+    target = tmp_path / "pwned.csv"
+    evil = f"x\"; COPY (SELECT 42) TO '{target}'; --"
+    client("glue").create_database(DatabaseInput={"Name": evil})
+    try:
+        start(catalog, "SELECT 1", database=evil)
+    except ClientError:
+        pass  # refused is fine too
+    assert not target.exists()
+
+
+def test_a_query_cannot_read_local_files(catalog):
+    query = execution(start(catalog, "SELECT * FROM read_csv('/etc/hostname')"))
+    assert query["Status"]["State"] == "FAILED"
+
+
+def test_a_query_over_athenas_length_limit_is_refused_at_once(catalog):
+    started = time.perf_counter()
+    with pytest.raises(ClientError) as err:
+        start(catalog, "SELECT 1 -- " + "x" * 1_000_000)
+    assert err.value.response["Error"]["Code"] == "ValidationException"  # QueryString max 262144
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1 -- " + "x" * 250_000, "SELECT " + "a" * 32_000 + " FROM t",
+                                 "SELECT 1 FROM " + "b" * 32_000 + ".x"])
+def test_long_identifiers_and_comments_parse_in_linear_time(catalog, sql):
+    started = time.perf_counter()
+    try:
+        execution(start(catalog, sql))
+    except ClientError:
+        pass
+    assert time.perf_counter() - started < 5  # was 13.9 s for 32,000 characters, and a freeze at 1 MB
+
+
+# ------------------------------------------------------------ generated hostile names
+
+NAMES = st.one_of(
+    st.text(min_size=0, max_size=80),
+    st.lists(st.sampled_from(["..", ".", "/", "a", "\\", "~", "%2e", "\x00", " "]), max_size=12).map("".join),
+    st.sampled_from(["/etc/passwd", "../../x", "a/../../b", "....//", "C:\\x", "x" * 300]),
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(relative=NAMES)
+def test_a_derived_path_is_inside_its_root_or_refused(tmp_path_factory, relative):
+    root = tmp_path_factory.getbasetemp() / "root"
+    root.mkdir(exist_ok=True)
+    try:
+        target = inside(root, relative)
+    except AwsError as err:
+        assert err.code == "ValidationException"
+        return
+    assert target == root.resolve() or root.resolve() in target.parents
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(job=NAMES, channel=NAMES)
+def test_generated_job_and_channel_names_get_an_aws_answer(bucket, job, channel):
+    """Every request reaches the server (no client-side validation) and gets an AWS error code
+    or a job; never an internal failure, never a file outside the data directory."""
+    try:
+        UNCHECKED.create_training_job(**training_job_request(
+            job, bucket, {"feature_dim": "2", "predictor_type": "regressor"}, channels={channel: f"s3://{bucket}/train/"}))
+    except ClientError as err:
+        assert err.response["Error"]["Code"] in ("ValidationException", "ResourceInUse"), err.response["Error"]
