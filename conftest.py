@@ -6,12 +6,10 @@ that the figures it recorded are within the bands of tools/figures/chapterNN.yml
 """
 from __future__ import annotations
 
-import json
 import os
 import runpy
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -102,9 +100,9 @@ def pytest_unconfigure(config):
 
 
 def _admin(action: str, method: str = "GET") -> dict:
-    request = urllib.request.Request(f"{os.environ['LOCALAWS_ENDPOINT']}/_localaws/{action}", method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    from localaws.services import admin
+
+    return admin(os.environ["LOCALAWS_ENDPOINT"], action, post=method == "POST")
 
 
 def _name(path: Path) -> str:

@@ -15,7 +15,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
+from moto.server import DomainDispatcherApplication
 
 from . import iam
 from .services import build_services
@@ -38,6 +39,14 @@ def _warm_up() -> None:
 
 class PortInUse(RuntimeError):
     pass
+
+
+class _QuietMotoHandler(MotoRequestHandler):
+    """moto's request handler (it keeps S3 metadata headers with underscores), without a log
+    line per request."""
+
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 def _course_iam():
@@ -69,8 +78,8 @@ class _ClientsAt:
 
 
 def _ensure_free(port: int, option: str) -> None:
-    """A fixed port must be free before a server thread tries it: moto's ThreadedMotoServer
-    waits forever for a server that failed to bind in its thread."""
+    """A fixed port must be free before a server binds it, so the reader gets the fix, not a
+    bare OSError from deep inside the server."""
     if not port:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -102,7 +111,7 @@ class Emulator:
         self.strict, self.echo_logs, self.sync_seconds = strict, echo_logs, sync_seconds
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="localaws-"))
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: HttpServer | None = None
         self.http: HttpServer | None = None
         self.services: dict = {}
 
@@ -113,10 +122,9 @@ class Emulator:
         self.workdir.mkdir(parents=True, exist_ok=True)
         _ensure_free(self.moto_port, "--moto-port")
         _ensure_free(self.port, "--port")
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
+        self.moto = HttpServer(iam.RequireSignature(DomainDispatcherApplication(create_backend_app)), port=self.moto_port,
+                               request_handler=_QuietMotoHandler).start()
+        self.moto_url = self.moto.url
         self.checker = iam.Checker(ACCOUNT)
         self.checker.mode = self.iam_mode
         if self.iam_mode != "off":

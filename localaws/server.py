@@ -52,10 +52,16 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class HttpServer:
-    """A threaded WSGI server on 127.0.0.1 (port 0 picks a free one)."""
+    """A threaded WSGI server on 127.0.0.1 (port 0 picks a free one), behind the browser
+    guard (localaws/browser.py)."""
 
-    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0):
-        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 0,
+                 request_handler: type = _QuietHandler):
+        from .browser import BrowserGuard
+
+        guard = BrowserGuard(app)
+        self._server = make_server(host, port, guard, threaded=True, request_handler=request_handler)
+        guard.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="localaws-http")
 

@@ -48,12 +48,26 @@ class AdminService:
                     found.update({k: v for k, v in service.leftovers().items() if v})
             return Response(json.dumps(found), content_type="application/json")
         if action == "reset" and request.method == "POST":
+            if request.mimetype != "application/json":  # a page's "simple" cross-site POST cannot be JSON
+                return Response(json.dumps({"message": "reset needs Content-Type: application/json"}),
+                                status=415, content_type="application/json")
             for service in self.services.values():
                 if hasattr(service, "clear_leftovers"):
                     service.clear_leftovers()
             return Response("{}", content_type="application/json")
         return Response(json.dumps({"message": f"unknown admin call {request.path}"}), status=404,
                         content_type="application/json")
+
+
+def admin(base_url: str, action: str, post: bool = False, timeout: float = 60) -> dict:
+    """Call the admin API (GET leftovers, POST reset) as the test harness does."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{base_url}{ADMIN_PREFIX}{action}", method="POST" if post else "GET",
+                                     data=b"{}" if post else None,
+                                     headers={"Content-Type": "application/json"} if post else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"{}")
 
 
 def build_services(emulator) -> dict:

@@ -12,17 +12,16 @@ configuration, model, classifier, bot or cluster.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from tools import matrix
+from tools.run_notebooks import leftovers
 from tools.notebooks import ROOT, all_notebooks
 
 INJECTED = 'raise RuntimeError("injected failure: the cells below this one do not run")'
@@ -73,8 +72,5 @@ def test_a_cell_failing_after_creation_leaves_nothing_running(notebook, emulator
         capture_output=True, text=True, env={**os.environ, **emulator.env}, timeout=900)
     executed = (tmp_path / "executed.ipynb").read_text() if (tmp_path / "executed.ipynb").exists() else ""
     assert done.returncode != 0 and "injected failure" in executed, f"it failed elsewhere:\n{done.stderr[-3000:]}"
-    with urllib.request.urlopen(f"{emulator.url}/_localaws/leftovers", timeout=30) as response:
-        left = json.loads(response.read())
-    if left:  # so the next test starts clean
-        urllib.request.urlopen(urllib.request.Request(f"{emulator.url}/_localaws/reset", method="POST"), timeout=60)
+    left = leftovers(emulator.url)  # and reset, so the next test starts clean
     assert left == {}, f"left running after the failure: {left}"

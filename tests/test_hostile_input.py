@@ -199,3 +199,59 @@ def test_generated_job_and_channel_names_get_an_aws_answer(bucket, job, channel)
             job, bucket, {"feature_dim": "2", "predictor_type": "regressor"}, channels={channel: f"s3://{bucket}/train/"}))
     except ClientError as err:
         assert err.response["Error"]["Code"] in ("ValidationException", "ResourceInUse"), err.response["Error"]
+
+
+# ------------------------------------------------------------ browsers
+
+def _request(url, method="GET", headers=None, data=None):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method, headers=headers or {}, data=data),
+                                    timeout=10) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def test_a_cross_origin_reset_is_refused(emulator):
+    status, _, body = _request(f"{emulator.url}/_localaws/reset", "POST", data=b"{}",
+                               headers={"Origin": "https://evil.example", "Content-Type": "text/plain"})
+    assert status == 403 and b"cross-origin" in body
+
+
+def test_a_reset_that_is_not_json_is_refused_even_from_a_local_page(emulator):
+    status, _, _ = _request(f"{emulator.url}/_localaws/reset", "POST", data=b"x",
+                            headers={"Content-Type": "text/plain"})
+    assert status == 415
+
+
+@pytest.mark.parametrize("server", ["url", "moto_url"])
+def test_a_rebound_host_name_is_refused_by_both_servers(emulator, server):
+    url = getattr(emulator, server, None)
+    if url is None:
+        pytest.skip("the emulator runs in another process")
+    status, _, _ = _request(f"{url}/", headers={"Host": "attacker.example:80"})
+    assert status == 403
+
+
+def test_a_web_page_cannot_read_s3_with_a_made_up_presigned_url(emulator, bucket):
+    url = getattr(emulator, "moto_url", None)
+    if url is None:
+        pytest.skip("the emulator runs in another process")
+    client("s3").put_object(Bucket=bucket, Key="secret.txt", Body=b"secret")
+    status, headers, body = _request(
+        f"{url}/{bucket}/secret.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=made-up",
+        headers={"Origin": "https://evil.example"})
+    assert status == 403 and b"secret" not in body
+    assert headers.get("Access-Control-Allow-Origin") in (None, "")
+    preflight, headers, _ = _request(f"{url}/{bucket}/new-key", "OPTIONS", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"})
+    assert preflight == 403
+
+
+def test_local_clients_are_unaffected(emulator):
+    status, _, _ = _request(f"{emulator.url}/_localaws/leftovers")
+    assert status == 200
+    assert client("s3").list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200

@@ -6,7 +6,6 @@ prints it), never passed. The kernels are built by `make kernels`, which `make t
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

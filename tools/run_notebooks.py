@@ -23,7 +23,6 @@ import queue
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -136,10 +135,11 @@ def last_error(log: Path) -> str:
 
 def leftovers(base_url: str) -> dict:
     """What the notebook left running; deleted so the next notebook starts clean."""
-    with urllib.request.urlopen(f"{base_url}/_localaws/leftovers", timeout=30) as response:
-        found = json.loads(response.read())
+    from localaws.services import admin
+
+    found = admin(base_url, "leftovers", timeout=30)
     if found:
-        urllib.request.urlopen(urllib.request.Request(f"{base_url}/_localaws/reset", method="POST"), timeout=60)
+        admin(base_url, "reset", post=True)
     return found
 
 

@@ -21,7 +21,6 @@ takes dense or sparse JSON instances, JSON lines or RecordIO and answers
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
