@@ -67,6 +67,30 @@ def _course_iam():
     return course_iam
 
 
+OWNER_FILE = ".localaws-pid"  # which process a work directory belongs to
+
+
+def remove_stale_workdirs(parent: Path, keep: Path) -> list[Path]:
+    """Work directories of localaws processes that died without cleaning up (SIGKILL, a
+    crash): removed at the next start. A directory whose process still runs is left alone."""
+    removed = []
+    for candidate in parent.glob("localaws-*"):
+        owner = candidate / OWNER_FILE
+        if candidate == keep or not owner.is_file():
+            continue
+        try:
+            pid = int(owner.read_text().strip())
+            os.kill(pid, 0)  # raises if no such process
+            continue
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError, OSError):
+            continue  # unreadable, or another user's process: not ours to remove
+        shutil.rmtree(candidate, ignore_errors=True)
+        removed.append(candidate)
+    return removed
+
+
 class _ClientsAt:
     """A boto3 session whose clients all go to one endpoint (moto), for course_iam."""
 
@@ -120,6 +144,9 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         logging.getLogger("sagemaker.config").setLevel(logging.WARNING)  # its INFO lines go to stdout
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self._own_workdir:
+            remove_stale_workdirs(self.workdir.parent, keep=self.workdir)
+            (self.workdir / OWNER_FILE).write_text(str(os.getpid()))
         _ensure_free(self.moto_port, "--moto-port")
         _ensure_free(self.port, "--port")
         self.moto = HttpServer(iam.RequireSignature(DomainDispatcherApplication(create_backend_app)), port=self.moto_port,

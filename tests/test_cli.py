@@ -88,3 +88,20 @@ def test_serve_on_a_taken_port_exits_at_once_with_the_fix():
                                   env=CLEAN_ENV, capture_output=True, text=True, timeout=60)
             assert done.returncode == 2 and f"port {port}" in done.stderr and option in done.stderr, done.stderr
             assert time.time() - started < 30
+
+
+def test_work_directories_of_killed_emulators_are_removed_at_the_next_start(tmp_path):
+    """The safety issue: each killed emulator left its work directory behind."""
+    import subprocess as sp
+
+    from localaws.emulator import OWNER_FILE, remove_stale_workdirs
+
+    dead = sp.Popen(["true"])
+    dead.wait()
+    stale, alive, foreign = tmp_path / "localaws-stale", tmp_path / "localaws-alive", tmp_path / "localaws-foreign"
+    for path in (stale, alive, foreign):
+        path.mkdir()
+    (stale / OWNER_FILE).write_text(str(dead.pid))
+    (alive / OWNER_FILE).write_text(str(os.getpid()))
+    assert remove_stale_workdirs(tmp_path, keep=tmp_path / "localaws-new") == [stale]
+    assert not stale.exists() and alive.exists() and foreign.exists()  # no owner file: not ours
