@@ -77,6 +77,11 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             if compiled is not None and compiled.fullmatch(value) is None:
                 errors.append(f"{where} satisfy regular expression pattern: {meta['pattern']}")
         return
+    if kind == "timestamp" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not -62135596800 <= value <= 253402300799:  # years 1 to 9999, what timestamps can hold
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must be a "
+                          "timestamp between the years 1 and 9999")
+        return
     if kind in ("integer", "long", "float", "double") and isinstance(value, (int, float)) \
             and not isinstance(value, bool):
         where = f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value"

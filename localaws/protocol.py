@@ -199,10 +199,7 @@ class JsonProtocolService(_Operations):
     def __call__(self, request: Request) -> Response:
         content_type = f"application/x-amz-json-{self.json_version}"
         try:
-            try:
-                params = json.loads(request.get_data() or b"{}")
-            except ValueError:
-                raise AwsError("SerializationException", "The request body is not valid JSON")
+            params = load_json(request.get_data() or b"{}")
             operation = request.headers["X-Amz-Target"].split(".", 1)[1]
             _, body = self.invoke(operation, params, region_of(request), request)
             return Response(dumps(body), content_type=content_type)
@@ -342,11 +339,23 @@ def front_ends(service: str, handlers: Any, strict: bool = False) -> list:
     return [kinds[p](service, handlers, strict) for p in protocols if p in kinds]
 
 
-def _json_body(raw: bytes) -> dict:
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+def load_json(raw: bytes) -> Any:
+    """A request body as JSON, or SerializationException: not JSON (NaN and Infinity are not),
+    nested deeper than Python can parse, or strings that are not Unicode (lone surrogates)."""
     try:
-        value = json.loads(raw)
-    except ValueError:
+        value = json.loads(raw, parse_constant=_not_json)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError, UnicodeError):
         raise AwsError("SerializationException", "The request body is not valid JSON") from None
+    return value
+
+
+def _json_body(raw: bytes) -> dict:
+    value = load_json(raw)
     if not isinstance(value, dict):
         raise AwsError("SerializationException", "The request body must be a JSON object")
     return value

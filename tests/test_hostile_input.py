@@ -255,3 +255,29 @@ def test_local_clients_are_unaffected(emulator):
     status, _, _ = _request(f"{emulator.url}/_localaws/leftovers")
     assert status == 200
     assert client("s3").list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+# ------------------------------------------------------------ malformed bodies
+
+@pytest.mark.parametrize("target, body, code", [
+    ("SageMaker.ListTrainingJobs", b'{"CreationTimeAfter": 1e300}', "ValidationException"),
+    ("SageMaker.ListTrainingJobs", b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "SerializationException"),
+    ("SageMaker.ListTrainingJobs", b'{"MaxResults": NaN}', "SerializationException"),
+    ("SageMaker.ListTrainingJobs", b'{"SortBy": "Bogus"}', "ValidationException"),
+    ("SageMaker.ListTrainingJobs", b"[1, 2", "SerializationException"),
+    ("Comprehend_20171127.DetectSentiment", b'{"Text": "\\ud800 hi", "LanguageCode": "en"}', "SerializationException"),
+])
+def test_a_malformed_body_gets_an_aws_error_not_an_internal_failure(target, body, code):
+    import urllib.error
+    import urllib.request
+
+    from .helpers import signed
+
+    service = "sagemaker" if target.startswith("SageMaker") else "comprehend"
+    url = os.environ[f"AWS_ENDPOINT_URL_{service.upper()}"].rstrip("/") + "/"
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(signed(request, service), timeout=30)
+    assert err.value.code == 400
+    assert err.value.headers["x-amzn-ErrorType"] == code
