@@ -124,7 +124,7 @@ class Checker:
             with self._lock:
                 self.denials.append({"principal": access_key.arn, "action": action, "resource": resource})
             if self.mode == "warn":
-                log.warning("IAM (warn): AWS would refuse this call: %s", message)
+                log.warning("localaws IAM (warn): AWS would refuse this call: %s", message)
                 return
             raise Denied(message, action, resource)
 
