@@ -12,6 +12,7 @@ from . import exceptions
 
 BYTES_LIMIT_MB, S3_LIMIT_MB = 5, 15
 MIN_SIDE = 80
+WORK_SIDE = 1920  # localaws's own bound on the pixels it analyses (not an AWS limit)
 SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
@@ -41,10 +42,20 @@ def load(image: dict, s3) -> np.ndarray:
     from PIL import Image, ImageOps
 
     try:
-        picture = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        picture = Image.open(io.BytesIO(data))  # reads the header only
+    except Exception:
+        raise exceptions.invalid_format() from None
+    if min(picture.size) < MIN_SIDE:  # checked before any pixel is decoded
+        raise exceptions.invalid_parameter(f"Image is smaller than {MIN_SIDE} pixels on a side")
+    try:
+        # A few bytes can declare a huge picture (a 97 KB PNG of 9000 x 9000 took 130 s and
+        # 8 GB in face detection): work on at most WORK_SIDE pixels a side. Rekognition's
+        # boxes and landmarks are ratios of the image's size, so they do not change; JPEGs
+        # are decoded at the reduced size directly.
+        picture.draft("RGB", (WORK_SIDE, WORK_SIDE))
+        picture = ImageOps.exif_transpose(picture)
+        picture.thumbnail((WORK_SIDE, WORK_SIDE))
         pixels = np.asarray(picture.convert("RGB"))
     except Exception:
         raise exceptions.invalid_format() from None
-    if min(pixels.shape[:2]) < MIN_SIDE:
-        raise exceptions.invalid_parameter(f"Image is smaller than {MIN_SIDE} pixels on a side")
     return pixels
