@@ -25,7 +25,7 @@ from typing import Callable
 from ..paths import inside
 from ..storage import S3, Logs, LogStream
 from . import algorithms, quotas, transform, tuning
-from .algorithms.base import Channel, ClientError, TrainingContext, parse_hyperparameters
+from .algorithms.base import Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
 ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
@@ -223,6 +223,15 @@ class SageMakerBackend:
 
     def _train(self, job: dict) -> None:
         name = job["TrainingJobName"]
+        deadline = time.monotonic() + job["StoppingCondition"].get("MaxRuntimeInSeconds", 86400)
+
+        def stop_reason() -> str | None:
+            """StopTrainingJob, or StoppingCondition.MaxRuntimeInSeconds reached (AWS ends
+            the job then: SecondaryStatus MaxRuntimeExceeded)."""
+            if name in self.stop_requested:
+                return "Stopped"
+            return "MaxRuntimeExceeded" if time.monotonic() > deadline else None
+
         log = self.logs.stream(TRAINING_LOG_GROUP, f"{name}/algo-1-{int(time.time())}")
         started = now()
         job["TrainingStartTime"] = started
@@ -245,7 +254,8 @@ class SageMakerBackend:
                 output_dir.mkdir(parents=True)
                 resources = job["ResourceConfig"]
                 context = TrainingContext(name, self.s3, output_dir, resources.get("InstanceType", ""),
-                                          resources.get("InstanceCount", 1), job.get("Environment", {}), image)
+                                          resources.get("InstanceCount", 1), job.get("Environment", {}), image,
+                                          stop_reason=stop_reason)
                 metrics = dict(algorithm.train(channels, hyperparameters, model_dir, log, context=context) or {})
                 metrics.update(metrics_from_log(job["AlgorithmSpecification"].get("MetricDefinitions"), log.lines))
                 self._secondary(job, "Uploading", "Uploading generated training model")
@@ -260,6 +270,11 @@ class SageMakerBackend:
             self._secondary(job, "Stopped" if stopped else "Completed",
                             "Training job stopped" if stopped else "Training job completed")
             job["TrainingJobStatus"] = "Stopped" if stopped else "Completed"
+        except Stopped as stop:  # ended early: no model, as when SageMaker stops a container
+            self._secondary(job, stop.reason, "Training job stopped" if stop.reason == "Stopped" else
+                            "Training job runtime exceeded MaxRuntimeInSeconds provided")
+            job["TrainingJobStatus"] = "Stopped"
+            log(f"[localaws] training job ended early: {stop.reason}")
         except Exception as err:  # the job fails, as on AWS; the reason says why
             job["FailureReason"] = failure_reason(err)
             log(job["FailureReason"])
@@ -312,6 +327,7 @@ class SageMakerBackend:
                           "InProgress job can be stopped.")
         self.stop_requested.add(name)
         job["TrainingJobStatus"] = "Stopping"
+        self._secondary(job, "Stopping", "Stopping the training job")
 
     # ------------------------------------------------------------ models and endpoints
     def create_model(self, params: dict, region: str) -> dict:

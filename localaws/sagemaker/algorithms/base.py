@@ -31,6 +31,19 @@ class ClientError(Exception):
     """A problem with the user's data, hyperparameters or request (AWS says "ClientError")."""
 
 
+class Stopped(Exception):
+    """The job must end now: StopTrainingJob ("Stopped") or MaxRuntimeInSeconds reached
+    ("MaxRuntimeExceeded"). Algorithms check between rounds, epochs or batches."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _never() -> str | None:
+    return None
+
+
 def model_file(model_dir: Path, name: str, algorithm: str) -> Path:
     """The algorithm's file in an unpacked model.tar.gz, or a ClientError saying it is missing."""
     path = Path(model_dir) / name
@@ -64,6 +77,18 @@ class TrainingContext:
     instance_count: int = 1
     environment: dict = field(default_factory=dict)
     image: str = ""                  # the training image URI; its tag is the container version
+    stop_reason: Callable[[], str | None] = _never  # "Stopped" / "MaxRuntimeExceeded" once it must end
+
+    def check_stop(self) -> None:
+        reason = self.stop_reason()
+        if reason:
+            raise Stopped(reason)
+
+
+def check_stop(context) -> None:
+    """An algorithm's check between two steps of its work (no-op without a job context)."""
+    if context is not None:
+        context.check_stop()
 
 
 @dataclass

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .base import Channel, ClientError, Hyperparameter as H, Log, media_type
+from .base import Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
 
 REPOSITORIES = ("blazingtext",)
 SUPERVISED = "supervised"
@@ -68,7 +68,7 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
     scratch.mkdir(parents=True, exist_ok=True)
     files = {name: _one_file(channel, scratch / f"{name}.txt") for name, channel in channels.items()}
     model_dir.mkdir(parents=True, exist_ok=True)
-    return _train_supervised(files, hp, model_dir, log)
+    return _train_supervised(files, hp, model_dir, log, context)
 
 
 def _one_file(channel: Channel, target: Path) -> Path:
@@ -105,7 +105,7 @@ def _accuracy(model, path: Path) -> float:
     return float(precision) if count else 0.0
 
 
-def _train_supervised(files: dict[str, Path], hp: dict, model_dir: Path, log: Log) -> dict[str, float]:
+def _train_supervised(files: dict[str, Path], hp: dict, model_dir: Path, log: Log, context=None) -> dict[str, float]:
     import fasttext
 
     for name, path in files.items():
@@ -121,6 +121,7 @@ def _train_supervised(files: dict[str, Path], hp: dict, model_dir: Path, log: Lo
     if hp["early_stopping"] and validation is not None:
         best, best_accuracy, stale = None, -1.0, 0
         for epochs in range(min(hp["min_epochs"], hp["epochs"]), hp["epochs"] + 1):
+            check_stop(context)
             candidate = fit(epochs)
             accuracy = _accuracy(candidate, validation)
             log(f"epoch {epochs}: validation accuracy {accuracy:.4f}")

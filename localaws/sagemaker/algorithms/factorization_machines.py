@@ -27,7 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log, model_file
+from .base import Channel, ClientError, Hyperparameter as H, Log, model_file, check_stop
 
 REPOSITORIES = ("factorization-machines",)
 INIT_METHODS = {"normal", "uniform", "constant"}
@@ -172,6 +172,7 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
                   "factors": _Adam(model.V, hp["factors_lr"], hp["factors_wd"], hp)}
     batch = min(hp["mini_batch_size"], n)
     for epoch in range(hp["epochs"]):
+        check_stop(context)
         order = rng.permutation(n)
         for start in range(0, n, batch):
             _step(model, X, y, order[start:start + batch], optimisers, w0)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import recordio
-from .base import Channel, ClientError, Hyperparameter as H, Log, media_type
+from .base import Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
 
 REPOSITORIES = ("image-classification",)
 # "For image classification, we support P2, P3, G4dn, and G5 instances" for training; CPU or
@@ -241,8 +241,14 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
     if hp["use_weighted_loss"]:
         counts = np.bincount(y, minlength=hp["num_classes"])
         weights = {c: len(y) / (hp["num_classes"] * n) for c, n in enumerate(counts) if n}
+    class StopWhenAsked(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if context is not None and context.stop_reason():
+                self.model.stop_training = True
+
     history = network.fit(X, y, batch_size=hp["mini_batch_size"], epochs=hp["epochs"], validation_data=(Xv, yv),
-                          class_weight=weights, callbacks=callbacks, verbose=0).history
+                          class_weight=weights, callbacks=[*callbacks, StopWhenAsked()], verbose=0).history
+    check_stop(context)
     model_dir.mkdir(parents=True, exist_ok=True)
     network.save(model_dir / MODEL_FILE)
     (model_dir / INFO_FILE).write_text(json.dumps([{"shape": [hp["mini_batch_size"], *shape], "name": "data"}]))

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log, model_file
+from .base import Channel, ClientError, Hyperparameter as H, Log, model_file, check_stop
 
 REPOSITORIES = ("kmeans",)
 HYPERPARAMETERS = {
@@ -75,6 +75,7 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
     stream = MiniBatchKMeans(n_clusters=n_centres, batch_size=min(hp["mini_batch_size"], X.shape[0]),
                              max_iter=hp["epochs"], init="k-means++" if hp["init_method"] == "kmeans++" else "random",
                              n_init=1, random_state=0, compute_labels=True)
+    check_stop(context)
     stream.fit(X)
     weights = np.bincount(stream.labels_, minlength=n_centres).astype(float)
     keep = weights > 0

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log, model_file
+from .base import Channel, ClientError, Hyperparameter as H, Log, model_file, check_stop
 
 REPOSITORIES = ("linear-learner",)
 AUTO_FLOAT, AUTO_INT = "auto-float", "auto-int"
@@ -97,6 +97,7 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
     rng = np.random.default_rng(0)
     best_loss, stale = np.inf, 0
     for epoch in range(hp["epochs"]):
+        check_stop(context)
         order = rng.permutation(Xs.shape[0])
         for model in candidates:
             model.partial_fit(Xs[order], ys[order], **({"classes": _classes(kind, hp)} if kind != "regressor" else {}))

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 from ...paths import inside
@@ -140,11 +141,29 @@ def host_environment(host: str, hosts: list[str], channels: dict[str, Channel], 
     return env
 
 
-def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, multi: bool) -> tuple[int, list[str]]:
-    """Run the script on one "host", copying its output into the log line by line."""
+GRACE_SECONDS = 2  # SIGTERM, then SIGKILL this much later (AWS waits 120 s; offline runs are short)
+
+
+def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, multi: bool,
+             stop_reason=lambda: None) -> tuple[int, list[str]]:
+    """Run the script on one "host", copying its output into the log line by line; end the
+    process (SIGTERM, then SIGKILL) as soon as `stop_reason()` names a reason."""
     tail: list[str] = []
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, errors="replace")
+
+    def watch() -> None:
+        while process.poll() is None:
+            if stop_reason():
+                process.terminate()
+                try:
+                    process.wait(GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, name=f"stop-watch-{host}", daemon=True).start()
     for line in process.stdout:
         line = line.rstrip("\n")
         log(f"[{host}] {line}" if multi else line)
@@ -199,13 +218,14 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
         host_output.mkdir(parents=True, exist_ok=True)
         env = host_environment(host, hosts, channels, user_hps, host_model, host_output, code_dir,
                                context, tf_configs[index])
-        results[host] = run_host(command, env, code_dir, locked_log, host, count > 1)
+        results[host] = run_host(command, env, code_dir, locked_log, host, count > 1, context.stop_reason)
 
     threads = [threading.Thread(target=run, args=(i,), name=f"{context.job_name}-{h}") for i, h in enumerate(hosts)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    context.check_stop()  # ended by StopTrainingJob or MaxRuntimeInSeconds, not by a failure
     failed = {h: r for h, r in results.items() if r[0] != 0}
     if failed:
         host, (code, tail) = sorted(failed.items())[0]

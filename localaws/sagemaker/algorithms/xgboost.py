@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log, media_type
+from .base import Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
 
 REPOSITORIES = ("sagemaker-xgboost", "xgboost")
 MODEL_FILE = "xgboost-model"
@@ -150,7 +150,7 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
             log(f"[{epoch}]" + "".join(f"\t{data}-{metric}:{values[-1]:.5f}"
                                        for data, per_metric in evals_log.items()
                                        for metric, values in per_metric.items()))
-            return False
+            return context is not None and context.stop_reason() is not None  # True ends training
 
     try:
         booster = xgb.train(params, sets[0][0], num_boost_round=hp["num_round"], evals=sets,
@@ -158,6 +158,7 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
                             callbacks=[LogEachRound()], verbose_eval=False)
     except xgb.core.XGBoostError as err:
         raise ClientError(str(err).strip().splitlines()[0]) from None
+    check_stop(context)
     model_dir.mkdir(parents=True, exist_ok=True)
     save_as_container_does(booster, model_dir / MODEL_FILE, getattr(context, "image", ""))
     return {f"{data}:{metric}": float(values[-1])
