@@ -294,3 +294,35 @@ def test_a_small_file_declaring_a_huge_picture_is_answered_quickly():
     started = time.perf_counter()
     answer = client("rekognition").detect_faces(Image={"Bytes": buffer.getvalue()})
     assert answer["FaceDetails"] == [] and time.perf_counter() - started < 30
+
+
+# ------------------------------------------------------------ model answers are JSON
+
+def test_non_finite_inference_input_is_the_clients_error_and_answers_stay_json():
+    from localaws.sagemaker.algorithms import formats
+    from localaws.sagemaker.algorithms.base import ClientError as AlgorithmClientError
+
+    for body in (b"nan,1", b"1,inf", b"-inf,2"):
+        with pytest.raises(AlgorithmClientError, match="finite"):
+            formats.parse_request(body, "text/csv")  # linear learner, k-means, FM: ModelError 400
+    assert formats.parse_request(b"nan,1", "text/csv", allow_nan=True).shape == (1, 2)  # XGBoost: missing
+    with pytest.raises(AlgorithmClientError, match="infinite"):
+        formats.parse_request(b"inf,1", "text/csv", allow_nan=True)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        formats.encode_predictions([{"score": float("nan")}], "application/json")
+
+
+def test_xgboost_refuses_infinite_input_without_a_stack_trace(tmp_path):
+    import xgboost as xgb
+
+    from localaws.sagemaker.algorithms import xgboost as algorithm
+    from localaws.sagemaker.algorithms.base import ClientError as AlgorithmClientError
+
+    X, y = regression_data(50, 2)
+    booster = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=2)
+    algorithm.save_as_container_does(booster, tmp_path / algorithm.MODEL_FILE, "sagemaker-xgboost:1.7-1")
+    model = algorithm.load(tmp_path)
+    assert len(model.predict(b"nan,1", "text/csv", None)[0].split(b",")) == 1
+    with pytest.raises(AlgorithmClientError) as err:
+        model.predict(b"inf,1", "text/csv", None)
+    assert "/" not in str(err.value) and "infinite" in str(err.value)

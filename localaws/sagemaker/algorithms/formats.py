@@ -165,8 +165,19 @@ def _instances_to_matrix(instances: list, feature_dim: int | None):
         raise ClientError("instances must hold numbers only, all of the same length") from None
 
 
-def parse_request(body: bytes, content_type: str | None, feature_dim: int | None = None):
-    """The feature matrix of an inference request (dense ndarray or CSR)."""
+def check_finite(X, allow_nan: bool = False) -> None:
+    """Inference input must be numbers: NaN and infinity are refused as the client's error (so
+    an endpoint never answers NaN, which is not JSON); allow_nan for XGBoost, where NaN means
+    a missing value."""
+    values = X.data if sparse.issparse(X) else np.asarray(X)
+    bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
+    if bad.any():
+        raise ClientError("the request holds " + ("infinite values" if allow_nan else "NaN or infinite values")
+                          + ": features must be finite numbers")
+
+
+def parse_request(body: bytes, content_type: str | None, feature_dim: int | None = None, allow_nan: bool = False):
+    """The feature matrix of an inference request (dense ndarray or CSR), finite numbers only."""
     kind = media_type(content_type, CSV)
     if kind == CSV:
         text = body.decode("utf-8", errors="replace").strip()
@@ -198,6 +209,7 @@ def parse_request(body: bytes, content_type: str | None, feature_dim: int | None
     else:
         raise ClientError(f"content type {kind!r} is not supported")
     check_feature_dim(X, feature_dim, "request")
+    check_finite(X, allow_nan)
     return X
 
 
@@ -205,10 +217,13 @@ def parse_request(body: bytes, content_type: str | None, feature_dim: int | None
 def encode_predictions(predictions: list[dict], accept: str | None, default: str = JSON) -> tuple[bytes, str]:
     """Predictions (one dict per record) in the content type the client accepts."""
     kind = media_type(accept if accept and accept != "*/*" else None, default)
-    if kind == JSON:
-        return json.dumps({"predictions": predictions}).encode(), JSON
-    if kind == JSONLINES:
-        return "".join(json.dumps(p) + "\n" for p in predictions).encode(), JSONLINES
+    try:  # allow_nan=False: JSON has no NaN; a model that produced one is the server's error
+        if kind == JSON:
+            return json.dumps({"predictions": predictions}, allow_nan=False).encode(), JSON
+        if kind == JSONLINES:
+            return "".join(json.dumps(p, allow_nan=False) + "\n" for p in predictions).encode(), JSONLINES
+    except ValueError:
+        raise RuntimeError("the model produced a non-finite prediction") from None
     if kind in (RECORDIO, "application/x-recordio"):
         from sagemaker.amazon.common import _write_recordio
         from sagemaker.amazon.record_pb2 import Record

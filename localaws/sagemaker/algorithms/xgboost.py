@@ -211,8 +211,9 @@ class XGBoostModel:
                 X, _ = load_svmlight_file(io.BytesIO(body), n_features=expected, zero_based=True)
             except ValueError as err:
                 raise ClientError(f"Loading libsvm data failed: {err}") from None
+            formats.check_finite(X, allow_nan=True)
         elif kind in (formats.CSV, formats.RECORDIO, "application/x-recordio"):
-            X = formats.parse_request(body, kind)
+            X = formats.parse_request(body, kind, allow_nan=True)  # NaN: a missing value, as in training
             if X.shape[1] != expected:
                 raise ClientError(f"Feature size of {kind} inference data {X.shape[1]} is not consistent "
                                   f"with feature size of trained model {expected}.")
