@@ -19,6 +19,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from moto.server import DomainDispatcherApplication
 
 from . import iam
+from .motofront import MotoFront
 from .services import build_services
 from .server import HttpServer, Router
 from .storage import SERVICE_CREDENTIALS, Logs, S3
@@ -149,7 +150,8 @@ class Emulator:
             (self.workdir / OWNER_FILE).write_text(str(os.getpid()))
         _ensure_free(self.moto_port, "--moto-port")
         _ensure_free(self.port, "--port")
-        self.moto = HttpServer(iam.RequireSignature(DomainDispatcherApplication(create_backend_app)), port=self.moto_port,
+        moto_app = MotoFront(iam.RequireSignature(DomainDispatcherApplication(create_backend_app)))
+        self.moto = HttpServer(moto_app, port=self.moto_port,
                                request_handler=_QuietMotoHandler).start()
         self.moto_url = self.moto.url
         self.checker = iam.Checker(ACCOUNT)

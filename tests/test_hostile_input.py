@@ -326,3 +326,40 @@ def test_xgboost_refuses_infinite_input_without_a_stack_trace(tmp_path):
     with pytest.raises(AlgorithmClientError) as err:
         model.predict(b"inf,1", "text/csv", None)
     assert "/" not in str(err.value) and "infinite" in str(err.value)
+
+
+# ------------------------------------------------------------ in front of moto
+
+def test_a_put_whose_content_md5_does_not_match_is_refused(bucket):
+    import base64
+    import hashlib
+
+    s3 = client("s3")
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="md5/bad", Body=b"data", ContentMD5=wrong)
+    assert err.value.response["Error"]["Code"] == "BadDigest"
+    right = base64.b64encode(hashlib.md5(b"data").digest()).decode()
+    s3.put_object(Bucket=bucket, Key="md5/good", Body=b"data", ContentMD5=right)
+    assert s3.get_object(Bucket=bucket, Key="md5/good")["Body"].read() == b"data"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="md5/").get("Contents", [])]
+    assert keys == ["md5/good"]
+
+
+def test_moto_failing_inside_answers_an_aws_error_not_html(emulator):
+    url = getattr(emulator, "moto_url", None)
+    if url is None:
+        pytest.skip("the emulator runs in another process")
+    import urllib.error
+    import urllib.request
+
+    from .helpers import signed
+
+    request = urllib.request.Request(url + "/", data=b"{not json", method="POST", headers={
+        "X-Amz-Target": "AWSGlue.CreateDatabase", "Content-Type": "application/x-amz-json-1.1"})
+    try:
+        urllib.request.urlopen(signed(request, "glue"), timeout=10)
+        status, body, kind = 200, b"", ""
+    except urllib.error.HTTPError as err:
+        status, body, kind = err.code, err.read(), err.headers.get("Content-Type", "")
+    assert status >= 400 and "html" not in kind and b"<!doctype html>" not in body.lower()
