@@ -92,6 +92,14 @@ def remove_stale_workdirs(parent: Path, keep: Path) -> list[Path]:
     return removed
 
 
+def _forget_default_boto3_session() -> None:
+    """boto3's default session keeps the credentials it first read: after the environment
+    changes, boto3.client(...) in this process must read them again."""
+    import boto3
+
+    boto3.DEFAULT_SESSION = None
+
+
 class _ClientsAt:
     """A boto3 session whose clients all go to one endpoint (moto), for course_iam."""
 
@@ -262,6 +270,7 @@ class Emulator:
         self._environ_before = {name: os.environ.get(name) for name in [*self.env, "AWS_PROFILE"]}
         os.environ.pop("AWS_PROFILE", None)
         os.environ.update(self.env)
+        _forget_default_boto3_session()
 
     def _unexport(self) -> None:
         """Put back the environment export() changed: nothing may point at a stopped emulator."""
@@ -271,3 +280,4 @@ class Emulator:
             else:
                 os.environ[name] = value
         self._environ_before = {}
+        _forget_default_boto3_session()
