@@ -6,7 +6,8 @@ Origin header and name the server as 127.0.0.1 or localhost) are unaffected:
 
 - Host allow-list: only 127.0.0.1, localhost and [::1] with the server's own port; a page
   that rebinds its own domain name to 127.0.0.1 (DNS rebinding) sends its domain as Host.
-- No cross-origin requests: a request whose Origin is not one of those hosts is refused
+- No cross-origin requests: a request whose Origin is not one of those hosts, or that the
+  browser labels Sec-Fetch-Site cross-site or same-site (an image or form from a page), is refused
   before moto or our services see it, so moto's reflected CORS headers and its lenient
   presigned URLs never answer a page, and no CORS preflight succeeds.
 - Admin routes change state only for a JSON POST (a page's "simple" request cannot send
@@ -37,6 +38,10 @@ class BrowserGuard:
         host = (request.host or "").lower()
         if host not in self.hosts():
             return refuse(f"Host {host[:100]!r} is not this local server", environ, start_response)
+        if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+            # a page's <img>/<script>/form requests carry no Origin, but browsers label them
+            return refuse("request from another site refused: localaws answers local clients only",
+                          environ, start_response)
         origin = request.headers.get("Origin")
         if origin is not None and origin.lower().rstrip("/") not in self.origins():
             return refuse(f"cross-origin request from {origin[:100]!r} refused: localaws answers local "

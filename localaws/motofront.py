@@ -21,7 +21,7 @@ S3_SCOPE = "/s3/aws4_request"
 
 def _xml_error(code: str, message: str, s3: bool) -> bytes:
     inner = f"<Code>{code}</Code><Message>{message}</Message>"
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             + (f"<Error>{inner}</Error>" if s3 else f"<ErrorResponse><Error>{inner}</Error></ErrorResponse>")).encode()
 
 

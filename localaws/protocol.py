@@ -199,7 +199,7 @@ class JsonProtocolService(_Operations):
     def __call__(self, request: Request) -> Response:
         content_type = f"application/x-amz-json-{self.json_version}"
         try:
-            params = load_json(request.get_data() or b"{}")
+            params = _json_body(request.get_data() or b"{}")
             operation = request.headers["X-Amz-Target"].split(".", 1)[1]
             _, body = self.invoke(operation, params, region_of(request), request)
             return Response(dumps(body), content_type=content_type)

@@ -132,6 +132,7 @@ def test_a_column_name_cannot_inject_a_file_read(catalog):
 
 
 def test_a_database_name_cannot_inject_statements(catalog, tmp_path):
+    """Two layers hold here: the quoting (tested alone below) and the DuckDB lockdown."""
     target = tmp_path / "pwned.csv"
     evil = f"x\"; COPY (SELECT 42) TO '{target}'; --"
     client("glue").create_database(DatabaseInput={"Name": evil})
@@ -363,3 +364,35 @@ def test_moto_failing_inside_answers_an_aws_error_not_html(emulator):
     except urllib.error.HTTPError as err:
         status, body, kind = err.code, err.read(), err.headers.get("Content-Type", "")
     assert status >= 400 and "html" not in kind and b"<!doctype html>" not in body.lower()
+
+
+def test_an_unclosed_string_or_deep_nesting_is_refused_as_athena_refuses_it(catalog):
+    for sql in ("SELECT 'abc", "SELECT " + "(" * 5000 + "1" + ")" * 5000):
+        with pytest.raises(ClientError) as err:
+            start(catalog, sql)
+        assert err.value.response["Error"]["Code"] == "InvalidRequestException", sql[:40]
+
+
+def test_catalog_names_are_quoted_so_they_cannot_end_the_identifier():
+    from localaws.athena.engine import identifier
+
+    assert identifier('x"; DROP TABLE t; --') == '"x""; DROP TABLE t; --"'
+
+
+def test_a_page_s_image_or_form_request_is_refused_by_its_fetch_metadata(emulator):
+    status, _, _ = _request(f"{emulator.url}/_localaws/leftovers", headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
+
+
+def test_a_json_body_that_is_not_an_object_is_a_serialization_error():
+    import urllib.error
+    import urllib.request
+
+    from .helpers import signed
+
+    url = os.environ["AWS_ENDPOINT_URL_SAGEMAKER"].rstrip("/") + "/"
+    request = urllib.request.Request(url, data=b"[]", method="POST", headers={
+        "X-Amz-Target": "SageMaker.ListModels", "Content-Type": "application/x-amz-json-1.1"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(signed(request, "sagemaker"), timeout=10)
+    assert err.value.headers["x-amzn-ErrorType"] == "SerializationException"

@@ -90,6 +90,18 @@ def test_arn_like_matches_each_part_and_policy_variables_come_from_the_context()
     assert decide(own, "s3:PutObject", "arn:aws:s3:::bucket/123/k", {}) == ""  # no value: matches nothing
 
 
+def test_for_any_value_needs_a_value_even_with_a_negated_operator():
+    statement = [allow("x:Y", condition={"ForAnyValue:StringNotEquals": {"aws:TagKeys": "a"}})]
+    assert decide(statement, "x:Y", "*", {}) == ""
+    assert decide(statement, "x:Y", "*", {"aws:TagKeys": ["a", "b"]}) == "Allow"
+
+
+def test_an_escaped_wildcard_in_a_policy_variable_compares_literally():
+    statement = [allow("x:Y", condition={"StringEquals": {"k": "a${*}b"}})]
+    assert decide(statement, "x:Y", "*", {"k": "a*b"}) == "Allow"
+    assert decide(statement, "x:Y", "*", {"k": "axb"}) == ""
+
+
 def test_a_trust_policy_names_a_service_principal():
     trust = course_iam.trust_policy(["sagemaker.amazonaws.com"])["Statement"]
     assert decide(trust, "sts:AssumeRole", None, {}, principal=("Service", "sagemaker.amazonaws.com")) == "Allow"
@@ -253,3 +265,41 @@ def test_passed_role_members_are_found_in_nested_requests():
     params = {"TrainingJobDefinitions": [{"RoleArn": "a"}, {"RoleArn": "b"}], "TrainingJobDefinition": {"RoleArn": "c"}}
     assert iam._members(params, "TrainingJobDefinitions.RoleArn") == ["a", "b"]
     assert iam._members(params, "TrainingJobDefinition.RoleArn") == ["c"]
+
+
+def test_assume_role_needs_the_roles_trust_policy_to_name_the_caller(live):
+    """Even an administrator cannot assume a role that trusts only a service."""
+    from .helpers import administrator
+
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=live.moto_url, **administrator())
+    with pytest.raises(ClientError) as err:
+        sts.assume_role(RoleArn=live.roles["MasteringML-SageMakerExecutionRole"], RoleSessionName="reader")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_moto_admin_api_is_closed_while_iam_is_on(live):
+    import urllib.error
+    import urllib.request
+
+    for path, method in (("/moto-api/data.json", "GET"), ("/moto-api/reset-auth", "POST")):
+        request = urllib.request.Request(live.moto_url + path, method=method, data=b"0" if method == "POST" else None,
+                                         headers={"Authorization": "AWS4-HMAC-SHA256 anything"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=10)
+        assert err.value.code == 403
+
+
+def test_a_malformed_authorization_header_is_an_aws_error(live):
+    import urllib.error
+    import urllib.request
+
+    for authorization in ("AWS4-HMAC-SHA256 nothing-here",
+                          "AWS4-HMAC-SHA256 Credential=ASIAXXXX/20260101/us-east-1/sagemaker/aws4_request, "
+                          "SignedHeaders=host, Signature=abc"):
+        request = urllib.request.Request(live.url + "/", data=b"{}", method="POST", headers={
+            "X-Amz-Target": "SageMaker.ListModels", "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": authorization, "X-Amz-Date": "20260101T000000Z"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=10)
+        assert err.value.code in (400, 403)
+        assert err.value.headers["x-amzn-ErrorType"] in ("IncompleteSignatureException", "UnrecognizedClientException")

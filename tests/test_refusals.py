@@ -133,7 +133,7 @@ def test_a_configured_instance_quota_refuses_what_would_exceed_it(monkeypatch):
                                 "Instances. Please contact AWS support to request an increase for this limit.")
 
 
-def test_endpoint_quotas_count_the_instances_existing_endpoints_hold(monkeypatch):
+def test_endpoint_quotas_refuse_only_past_the_limit(monkeypatch):
     from localaws.sagemaker import quotas
 
     monkeypatch.setenv("LOCALAWS_SAGEMAKER_QUOTAS", '{"ml.m5.large for endpoint usage": 2}')

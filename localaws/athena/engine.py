@@ -167,8 +167,8 @@ def referenced_tables(sql: str, database: str, loader: TableLoader) -> dict[str,
 
     try:
         trees = sqlglot.parse(sql, read="athena")
-    except sqlglot.errors.ParseError as err:
-        raise QueryFailed("SYNTAX_ERROR", str(err).splitlines()[0]) from None
+    except (sqlglot.errors.SqlglotError, RecursionError) as err:
+        raise QueryFailed("SYNTAX_ERROR", (str(err).splitlines() or ["cannot parse the query"])[0]) from None
     named: dict[str, set[str]] = {}
     for tree in trees:
         for table in (tree.find_all(exp.Table) if tree is not None else []):

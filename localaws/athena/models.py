@@ -87,8 +87,8 @@ def check_syntax(sql: str) -> None:
         return
     try:
         sqlglot.parse(sql, read="athena")
-    except sqlglot.errors.ParseError as err:
-        first = (err.errors or [{}])[0]
+    except (sqlglot.errors.SqlglotError, RecursionError) as err:  # ParseError, TokenError (an open quote) ...
+        first = (getattr(err, "errors", None) or [{}])[0]
         # Trino's wording ("line 1:35: mismatched input 'WHERE'. ..."), sqlglot's reason after it
         reason = re.sub(r"<class 'sqlglot\.[\w.]*?(\w+)'>", lambda m: m.group(1).upper(),
                         str(first.get("description") or err).splitlines()[0])

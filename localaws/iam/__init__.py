@@ -111,7 +111,8 @@ class Checker:
 
     def allowed(self, access_key, action: str, resource: str, context: dict | None = None) -> str:
         """"Allow", "Deny" or "" for the caller behind `access_key` (a moto access key)."""
-        context = {"aws:PrincipalAccount": self.account, "aws:PrincipalArn": access_key.arn, **(context or {})}
+        context = {"aws:PrincipalAccount": self.account, "aws:PrincipalArn": self.principal_arn(access_key),
+                   **(context or {})}
         decisions = [evaluation.decide(statements, action, resource, context) for statements in _documents(access_key)]
         return "Deny" if "Deny" in decisions else ("Allow" if "Allow" in decisions else "")
 
@@ -127,6 +128,17 @@ class Checker:
                 log.warning("localaws IAM (warn): AWS would refuse this call: %s", message)
                 return
             raise Denied(message, action, resource)
+
+    def principal_arn(self, access_key) -> str:
+        """aws:PrincipalArn: a role session's role ARN (IAM User Guide, global condition keys),
+        a user's ARN."""
+        role = getattr(access_key, "_owner_role_name", None)
+        if role:
+            try:
+                return self.iam_backend.get_role(role).arn
+            except Exception:
+                pass
+        return access_key.arn
 
     # ------------------------------------------------------------ roles handed to services
     def role_arn(self, name_or_arn: str, instance_profile: bool = False) -> str:
@@ -154,14 +166,23 @@ class Checker:
 
     def trusts(self, role_arn: str, service: str) -> bool:
         """Does the role exist and does its trust policy let `service` assume it?"""
+        return self._trust_allows(role_arn, ("Service", service), {"aws:SourceAccount": self.account})
+
+    def may_assume(self, access_key, role_arn: str) -> bool:
+        """sts:AssumeRole also needs the role's trust policy to name the caller (moto's own
+        check, replaced with ours, did this too)."""
+        return self._trust_allows(role_arn, ("AWS", self.principal_arn(access_key)),
+                                  {"aws:PrincipalAccount": self.account})
+
+    def _trust_allows(self, role_arn: str, principal: tuple[str, str], context: dict) -> bool:
         try:
             role = self.iam_backend.get_role_by_arn(role_arn)
         except Exception:
             return False
         document = role.assume_role_policy_document
         document = json.loads(document) if isinstance(document, str) else document
-        return evaluation.decide(evaluation.statements_of(document), "sts:AssumeRole", None, {},
-                                 principal=("Service", service)) == "Allow"
+        return evaluation.decide(evaluation.statements_of(document), "sts:AssumeRole", None, context,
+                                 principal=principal) == "Allow"
 
 
 CHECKER: Checker | None = None  # moto's state is per process, so is its IAM switch
@@ -215,29 +236,35 @@ def _moto_error(service: str, message: str):
 SERVICE_LINKED_ROLE_NAMES = {"lexv2.amazonaws.com": "AWSServiceRoleForLexV2Bots"}
 
 
-def _moto_resource(iam_request, resource: str, params: dict) -> str:
+def _moto_resources(iam_request, resource: str, params: dict) -> list[str]:
     """moto names the resource for S3 only; the Service Authorization Reference's resources
-    for the IAM and Glue calls the course makes, from the request."""
-    service = iam_request._service
-    if resource != "*":
-        return resource
-    if service == "iam":
-        if iam_request._action == "iam:CreateServiceLinkedRole" and params.get("AWSServiceName"):
-            name = SERVICE_LINKED_ROLE_NAMES.get(params["AWSServiceName"], "AWSServiceRoleFor")
-            suffix = f"_{params['CustomSuffix']}" if params.get("CustomSuffix") else ""
-            return (f"arn:aws:iam::{iam_request.account_id}:role/aws-service-role/"
-                    f"{params['AWSServiceName']}/{name}{suffix}")
-        if params.get("RoleName"):
-            return CHECKER.role_arn(params["RoleName"]) if CHECKER else resource
-        return resource
-    if service != "glue":
-        return resource
+    for the IAM and Glue calls, from the request. Glue checks every level a call touches:
+    the catalog, the database and, for table actions, the table (AWS Glue Developer Guide,
+    "Specifying AWS Glue resource ARNs")."""
+    if iam_request._service != "glue" or resource != "*":
+        return [_moto_resource(iam_request, resource, params)]
     base = f"arn:aws:glue:{iam_request._region}:{iam_request.account_id}"
     database = params.get("DatabaseName") or (params.get("DatabaseInput") or {}).get("Name") or params.get("Name")
     table = (params.get("TableInput") or {}).get("Name") or (params.get("Name") if params.get("DatabaseName") else None)
+    found = [f"{base}:catalog"]
+    if database:
+        found.append(f"{base}:database/{database}")
     if database and table:
-        return f"{base}:table/{database}/{table}"
-    return f"{base}:database/{database}" if database else f"{base}:catalog"
+        found.append(f"{base}:table/{database}/{table}")
+    return found
+
+
+def _moto_resource(iam_request, resource: str, params: dict) -> str:
+    """The IAM calls' resource: the role it names, or the service-linked role it creates."""
+    if resource != "*" or iam_request._service != "iam":
+        return resource
+    if iam_request._action == "iam:CreateServiceLinkedRole" and params.get("AWSServiceName"):
+        name = SERVICE_LINKED_ROLE_NAMES.get(params["AWSServiceName"], "AWSServiceRoleFor")
+        suffix = f"_{params['CustomSuffix']}" if params.get("CustomSuffix") else ""
+        return f"arn:aws:iam::{iam_request.account_id}:role/aws-service-role/{params['AWSServiceName']}/{name}{suffix}"
+    if params.get("RoleName"):
+        return CHECKER.role_arn(params["RoleName"]) if CHECKER else resource
+    return resource
 
 
 def _check_moto_request(self, resource: str) -> None:
@@ -248,7 +275,7 @@ def _check_moto_request(self, resource: str) -> None:
     if self._action == "sts:GetCallerIdentity":  # always allowed, as on AWS
         return
     params = _moto_params(self)
-    resource = _moto_resource(self, resource, params)
+    resources = _moto_resources(self, resource, params)
     action = self._action
     if self._service == "s3":
         prefix, name = action.split(":", 1)
@@ -257,8 +284,12 @@ def _check_moto_request(self, resource: str) -> None:
                if isinstance(params.get(member), str)}
     prefix, operation = action.split(":", 1)
     try:
-        checker.require(self._access_key, action, resource, context)
+        for resource in resources:
+            checker.require(self._access_key, action, resource, context)
         checker.passed_roles(self._access_key, prefix, operation, params)
+        if action == "sts:AssumeRole" and not checker.may_assume(self._access_key, str(params.get("RoleArn"))):
+            raise Denied(_sentence(self._access_key.arn, action, str(params.get("RoleArn")), ""),
+                         action, str(params.get("RoleArn")))
     except Denied as denied:
         raise _moto_error(self._service, denied.message) from None
     except AwsError as err:
@@ -329,11 +360,14 @@ def authorize(request, operation: str, params: dict, json_protocol: bool = True)
     if "Authorization" not in headers:
         raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
     raw = request.environ.get("RAW_URI") or request.full_path.rstrip("?")
+    if "Credential=" not in headers["Authorization"] or "Signature=" not in headers["Authorization"]:
+        raise AwsError("IncompleteSignatureException", "Authorization header requires 'Credential' and "
+                       "'Signature' parameters.", 403)
     try:
         iam_request = IAMRequest(account_id=checker.account, method=request.method, path=raw, data={},
                                  body=request.get_data(), headers=headers, action=operation)
         iam_request.check_signature()
-    except InvalidClientTokenIdError:
+    except (InvalidClientTokenIdError, KeyError, IndexError):  # unknown key, or a session key without its token
         raise AwsError("UnrecognizedClientException", "The security token included in the request is invalid.")
     except SignatureDoesNotMatchError:
         raise AwsError("InvalidSignatureException",
@@ -435,9 +469,13 @@ class RequireSignature:
 
     def __call__(self, environ, start_response):
         checker = CHECKER
+        from werkzeug.wrappers import Response
+
+        if checker is not None and checker.mode != "off" and environ.get("PATH_INFO", "").startswith("/moto-api"):
+            # moto's own admin API would switch its checks off or hand out every secret key
+            return Response("moto's admin API is closed while IAM is on", status=403)(environ, start_response)
         if checker is None or checker.mode == "off" or environ.get("HTTP_AUTHORIZATION"):
             return self.app(environ, start_response)
-        from werkzeug.wrappers import Response
 
         presigned = "Signature=" in environ.get("QUERY_STRING", "")  # SigV4 X-Amz-Signature or SigV2
         message = ("localaws does not verify presigned URLs while IAM is on (--iam off lets moto answer them)"

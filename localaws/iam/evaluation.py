@@ -74,6 +74,11 @@ def substitute(pattern: str, context: Context) -> str | None:
     return text
 
 
+def _literal(text: str | None) -> str | None:
+    """A substituted value without the markers that keep its wildcards literal."""
+    return None if text is None else text.replace("\0", "")
+
+
 def _matches_pattern(pattern: str, value: str, context: Context, ignore_case: bool = False) -> bool:
     text = substitute(pattern, context)
     if text is None:
@@ -95,9 +100,9 @@ def _arn_like(pattern: str, value: str, context: Context) -> bool:
 
 def _string(op: str, expected: str, actual: str, context: Context) -> bool:
     if op in ("StringEquals", "StringNotEquals"):
-        return substitute(expected, context) == actual
+        return _literal(substitute(expected, context)) == actual
     if op in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
-        text = substitute(expected, context)
+        text = _literal(substitute(expected, context))
         return text is not None and text.lower() == actual.lower()
     if op in ("StringLike", "StringNotLike"):
         return _matches_pattern(expected, actual, context)
@@ -131,12 +136,14 @@ def condition_holds(operator: str, key: str, expected: Any, context: Context) ->
     if_exists = op.endswith("IfExists")
     op = op[: -len("IfExists")] if if_exists else op
     if op == "Null":  # "true": the key must be absent; "false": present
-        return (actual is None) == (expected[0].lower() == "true")
+        return bool(expected) and (actual is None) == (expected[0].lower() == "true")
     if op not in _KNOWN:
         return False  # Date*, IpAddress ...: not modelled, so the statement does not apply
-    if actual is None:
+    if actual is None:  # "ForAnyValue" needs a value even with a negated operator
         if qualifier == "ForAllValues":
             return True
+        if qualifier == "ForAnyValue":
+            return False
         return if_exists or op in _NEGATED
     negated = op in _NEGATED
 

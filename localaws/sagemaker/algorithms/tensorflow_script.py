@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -150,16 +151,23 @@ def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, mult
     process (SIGTERM, then SIGKILL) as soon as `stop_reason()` names a reason."""
     tail: list[str] = []
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, errors="replace")
+                               text=True, errors="replace", start_new_session=True)
+
+    def signal_group(signum: int) -> None:  # the script and whatever it started
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
 
     def watch() -> None:
         while process.poll() is None:
             if stop_reason():
-                process.terminate()
+                signal_group(signal.SIGTERM)
                 try:
                     process.wait(GRACE_SECONDS)
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    pass
+                signal_group(signal.SIGKILL)  # also children that outlived it and hold its output open
                 return
             time.sleep(0.1)
 
