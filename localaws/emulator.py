@@ -178,11 +178,15 @@ class Emulator:
         SERVICE_CREDENTIALS.update(iam.service_credentials(ACCOUNT))
         iam.switch_on(self.checker)
         self._iam_on = True
+        self.roles = self.create_course_roles()
+        self._caller = iam.session_as(ACCOUNT, self.roles[_course_iam().READER_ROLE])
+
+    def create_course_roles(self, **options) -> dict[str, str]:
+        """course_iam.create against this emulator's IAM, as its administrator would run it."""
         import boto3
 
         admin = boto3.Session(region_name=REGION, **SERVICE_CREDENTIALS)
-        self.roles = _course_iam().create(_ClientsAt(admin, self.moto_url), log=lambda *_: None)
-        self._caller = iam.session_as(ACCOUNT, self.roles[_course_iam().READER_ROLE])
+        return _course_iam().create(_ClientsAt(admin, self.moto_url), log=lambda *_: None, **options)
 
     def session_env(self, role_name: str) -> dict[str, str]:
         """Credentials of another course role (e.g. EMR_EC2_DefaultRole for the EMR kernel)."""
@@ -193,12 +197,8 @@ class Emulator:
     def reader_env(self, without: tuple[str, ...]) -> dict[str, str]:
         """The environment of a reader whose role lacks these course policies (what a reader
         meets who skipped a step of the README's IAM section)."""
-        import boto3
-
         name = "MasteringML-Reader-without-" + "-".join(sorted(without))
-        admin = boto3.Session(region_name=REGION, **SERVICE_CREDENTIALS)
-        arn = _course_iam().create(_ClientsAt(admin, self.moto_url), without=without, reader_role=name,
-                                   log=lambda *_: None)[name]
+        arn = self.create_course_roles(without=without, reader_role=name)[name]
         return {**self.env, **iam.session_as(ACCOUNT, arn), "SAGEMAKER_ROLE_ARN": arn}
 
     def stop(self) -> None:
