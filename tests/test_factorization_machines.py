@@ -97,7 +97,7 @@ def test_binary_classifier_beats_the_majority_class(tmp_path):
 
 
 def test_bad_input_is_a_client_error(tmp_path):
-    with pytest.raises(ClientError, match="missing required"):
+    with pytest.raises(ClientError, match="which are required hyperparameter"):
         hp(feature_dim=10, predictor_type="regressor")
     with pytest.raises(ClientError, match="predictor_type"):
         hp(feature_dim=10, num_factors=2, predictor_type="multiclass_classifier")

@@ -75,9 +75,9 @@ def test_image_repository_selects_the_module():
 
 
 def test_hyperparameters_as_aws_checks_them():
-    with pytest.raises(ClientError, match="num_classes, num_training_samples"):
+    with pytest.raises(ClientError, match="'num_classes', 'num_training_samples' which are required"):
         parse_hyperparameters(ic.HYPERPARAMETERS, {"epochs": "2"})
-    with pytest.raises(ClientError, match="unknown hyperparameter"):
+    with pytest.raises(ClientError, match="Additional hyperparameters are not allowed"):
         hp(dropout=0.5)
     with pytest.raises(ClientError, match="num_layers"):
         hp(num_layers=19)

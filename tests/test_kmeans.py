@@ -82,9 +82,9 @@ def test_recordio_request_and_answer(tmp_path):
 
 
 def test_bad_input_is_a_client_error(tmp_path):
-    with pytest.raises(ClientError, match="missing required"):
+    with pytest.raises(ClientError, match="which are required hyperparameter"):
         hp(k=3)
-    with pytest.raises(ClientError, match="unknown hyperparameter"):
+    with pytest.raises(ClientError, match="Additional hyperparameters are not allowed"):
         hp(k=3, feature_dim=4, n_clusters=3)
     with pytest.raises(ClientError, match="eval_metrics"):
         kmeans.train({"train": channel(tmp_path, "t", recordio(blobs(50)[0]))},

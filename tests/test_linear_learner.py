@@ -118,15 +118,36 @@ def test_sparse_json_requests(tmp_path):
     assert answer == dense
 
 
+# Worded as Amazon's first-party algorithms word them (see base.FirstPartyWording for the sources).
 @pytest.mark.parametrize("hyperparameters, message", [
-    ({}, "missing required hyperparameter"),
-    ({"predictor_type": "regresor"}, "must be one of"),
-    ({"predictor_type": "regressor", "epochs": "many"}, "must be int"),
-    ({"predictor_type": "regressor", "learning_rat": "0.1"}, "unknown hyperparameter"),
+    ({}, "No value(s) were specified for 'predictor_type' which are required hyperparameter(s)"
+         " (caused by ValidationError)"),
+    ({"predictor_type": "regresor"}, "The value 'regresor' is not valid for the 'predictor_type' hyperparameter"
+                                     " which accepts one of the following: 'binary_classifier',"
+                                     " 'multiclass_classifier', 'regressor' (caused by ValidationError)"),
+    ({"predictor_type": "regressor", "epochs": "many"},
+     "The value 'many' is not valid for the 'epochs' hyperparameter which expects an integer greater than 1"
+     " (caused by ValidationError)"),
+    ({"predictor_type": "regressor", "epochs": "2.5"}, "'epochs' hyperparameter which expects an integer"),
+    ({"predictor_type": "regressor", "wd": "nan"},
+     "The value 'nan' is not valid for the 'wd' hyperparameter which expects one of the following: 'auto'; or"
+     " a number greater than 0 (caused by ValidationError)"),
+    ({"predictor_type": "regressor", "target_recall": "1.5"}, "expects a number between 0 and 1"),
+    ({"predictor_type": "regressor", "learning_rat": "0.1"},
+     "Additional hyperparameters are not allowed ('learning_rat' was unexpected) (caused by ValidationError);"
+     " did you mean 'learning_rate'?"),
 ])
 def test_bad_hyperparameters_say_what_is_wrong(hyperparameters, message):
-    with pytest.raises(ClientError, match=message):
+    with pytest.raises(ClientError) as refused:
         parse_hyperparameters(ll.HYPERPARAMETERS, hyperparameters)
+    assert message in str(refused.value)
+
+
+def test_python_booleans_as_the_sdk_sends_them_are_accepted():
+    """SDK v2 sends str(True) == "True" for boolean arguments such as normalize_data (issue 18)."""
+    hp = parse_hyperparameters(ll.HYPERPARAMETERS, {"predictor_type": "regressor", "normalize_data": "True",
+                                                    "use_bias": "False"})
+    assert hp["normalize_data"] == "true" and hp["use_bias"] is False
 
 
 def test_bad_training_data_says_what_is_wrong(tmp_path):

@@ -57,7 +57,9 @@ def test_tuner_runs_real_jobs_and_picks_the_best(session, channels, strategy):
     assert frame["max_depth"].astype(int).between(1, 6).all() and frame["lambda"].astype(float).between(0, 1000).all()
     assert frame["FinalObjectiveValue"].nunique() > 1  # different hyperparameters, different models
     best = tuner.best_training_job()
-    assert best == frame.sort_values("FinalObjectiveValue").iloc[-1]["TrainingJobName"]
+    # two trials can tie (a large lambda leaves the same stump-like model): any of the best is right
+    best_value = frame["FinalObjectiveValue"].max()
+    assert best in set(frame.loc[frame["FinalObjectiveValue"] == best_value, "TrainingJobName"])
     described = session.sagemaker_client.describe_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=tuner.latest_tuning_job.name)
     assert described["HyperParameterTuningJobStatus"] == "Completed"

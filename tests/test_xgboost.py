@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tarfile
 
@@ -41,7 +42,7 @@ def channel(tmp_path, name, data: bytes, content_type="text/csv") -> Channel:
 
 def hp(**given):
     raw = {k: str(v) for k, v in given.items()}
-    return parse_hyperparameters(xgb_algo.HYPERPARAMETERS, raw, xgb_algo.ALIASES, xgb_algo.HINTS)
+    return parse_hyperparameters(xgb_algo.HYPERPARAMETERS, raw, xgb_algo.ALIASES, xgb_algo.HINTS, xgb_algo.WORDING)
 
 
 def test_both_image_repositories_select_xgboost():
@@ -107,6 +108,26 @@ def test_the_books_silent_hyperparameter_is_refused_with_a_hint():
     with pytest.raises(ClientError, match="verbosity"):
         hp(objective="binary:logistic", num_round=5, silent=0)
     assert hp(num_round=5, learning_rate=0.1)["eta"] == 0.1  # aliases as in the container
+
+
+# Worded as the container's sagemaker-algorithm-toolkit words them (hyperparameter_validation.py).
+@pytest.mark.parametrize("raw, message", [
+    ({"objective": "binary:logistic"}, "Missing required hyperparameter: num_round"),
+    ({"num_round": "5", "colsample": "0.5"}, "Extraneous hyperparameter found: colsample; did you mean"),
+    ({"num_round": "5", "eta": "2"}, "Hyperparameter eta: 2.0 is not in [0, 1]"),
+    ({"num_round": "5", "max_depth": "-1"}, "Hyperparameter max_depth: -1 is not in [0, +inf)"),
+    ({"num_round": "5.0"}, "Hyperparameter num_round: could not parse value"),  # int("5.0") fails there too
+    ({"num_round": "5", "eta": "inf"}, "Hyperparameter eta: inf is not in [0, 1]"),
+])
+def test_bad_hyperparameters_are_worded_as_the_container_words_them(raw, message):
+    with pytest.raises(ClientError) as refused:
+        hp(**raw)
+    assert str(refused.value).startswith(message)
+
+
+def test_a_nan_hyperparameter_reaches_xgboost_as_in_the_container():
+    """The toolkit's interval test is made of comparisons, all false for NaN: it passes."""
+    assert math.isnan(hp(num_round=5, gamma="nan")["gamma"])
 
 
 def test_multiclass_needs_num_class(tmp_path):

@@ -25,7 +25,7 @@ from typing import Callable
 from ..paths import inside
 from ..storage import S3, Logs, LogStream
 from . import algorithms, quotas, transform, tuning
-from .algorithms.base import Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
+from .algorithms.base import FIRST_PARTY, Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
 ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
@@ -242,7 +242,8 @@ class SageMakerBackend:
             log(f"[localaws] {algorithms.repository_of(image)} computed by {algorithm.__name__}")
             spec = algorithm.HYPERPARAMETERS
             hyperparameters = job["HyperParameters"] if spec is None else parse_hyperparameters(
-                spec, job["HyperParameters"], getattr(algorithm, "ALIASES", None), getattr(algorithm, "HINTS", None))
+                spec, job["HyperParameters"], getattr(algorithm, "ALIASES", None), getattr(algorithm, "HINTS", None),
+                getattr(algorithm, "WORDING", FIRST_PARTY))
             log(f"[localaws] hyperparameters set: {job['HyperParameters']} (others at their defaults)")
             with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=self.workdir) as work:
                 root = Path(work)

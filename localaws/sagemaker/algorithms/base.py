@@ -6,6 +6,7 @@ An algorithm module provides
     HYPERPARAMETERS: dict[str, Hyperparameter] | None   (None: the raw strings are passed on,
                      as framework containers such as TensorFlow script mode want them)
     ALIASES, HINTS (optional): alternative hyperparameter names; why a known name is refused
+    WORDING (optional): how its container words a refused hyperparameter (FIRST_PARTY, TOOLKIT)
     train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
           context: TrainingContext) -> dict[str, float]   final metrics, e.g. {"test:mse": 1.2}
     load(model_dir: Path[, environment: dict]) -> a model with .predict(body, content_type,
@@ -19,6 +20,8 @@ when localaws starts, to read its REPOSITORIES.
 """
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable  # noqa: F401
@@ -91,6 +94,91 @@ def check_stop(context) -> None:
         context.check_stop()
 
 
+class FirstPartyWording:
+    """How Amazon's own algorithms (linear-learner, k-means, factorization machines, BlazingText,
+    image classification) word a refused hyperparameter. They validate against a JSON schema and
+    report its errors as, e.g., "No value(s) were specified for 'mini_batch_size' which are
+    required hyperparameter(s) (caused by ValidationError)" (a real FailureReason, quoted in
+    aws/sagemaker-python-sdk#132). The other sentences follow the same validator's wording as
+    Amazon published it in its vw_serving package (ConfigValidator.pretty_validation_message),
+    including its "greater than" for an inclusive minimum. The values are the strings the job
+    was given, so "nan" and "inf" are not numbers here (a schema pattern does not match them)."""
+    numbers_may_be_non_finite = False
+    missing_first = False
+
+    @staticmethod
+    def _caused(text: str) -> str:
+        return f"{text} (caused by ValidationError)"
+
+    def missing(self, names: list[str]) -> str:
+        quoted = ", ".join(f"'{n}'" for n in names)
+        return self._caused(f"No value(s) were specified for {quoted} which are required hyperparameter(s)")
+
+    def unknown(self, names: list[str]) -> str:
+        quoted = ", ".join(f"'{n}'" for n in names)
+        verb = "was" if len(names) == 1 else "were"
+        return self._caused(f"Additional hyperparameters are not allowed ({quoted} {verb} unexpected)")
+
+    def not_a_choice(self, name: str, raw: str, choices: Iterable[str]) -> str:
+        accepted = ", ".join(f"'{c}'" for c in sorted(choices))
+        return self._caused(f"The value '{raw}' is not valid for the '{name}' hyperparameter "
+                            f"which accepts one of the following: {accepted}")
+
+    def not_a_number(self, name: str, raw: str, spec: "Hyperparameter", value: Any = None) -> str:
+        noun = "an integer" if spec.number_kind is int else "a number"
+        if spec.low is not None and spec.high is not None:
+            expected = f"{noun} between {_plain(spec.low)} and {_plain(spec.high)}"
+        elif spec.low is not None:
+            expected = f"{noun} greater than {_plain(spec.low)}"
+        elif spec.high is not None:
+            expected = f"{noun} less than {_plain(spec.high)}"
+        else:
+            expected = noun
+        if spec.may_be_auto:
+            expected = f"one of the following: 'auto'; or {expected}"
+        return self._caused(f"The value '{raw}' is not valid for the '{name}' hyperparameter which expects {expected}")
+
+    out_of_range = not_a_number
+
+
+class ToolkitWording:
+    """How the XGBoost container words it: its sagemaker-algorithm-toolkit
+    (aws/sagemaker-xgboost-container, src/sagemaker_algorithm_toolkit/hyperparameter_validation.py).
+    It parses with int() and float(), so "1.0" is not an integer there, and a NaN passes its
+    interval checks (every comparison with NaN is false) and reaches XGBoost, as here; so does
+    "inf" where the interval is open above."""
+    numbers_may_be_non_finite = True
+    missing_first = True  # its validate() fills in required names before it looks for extraneous ones
+
+    def missing(self, names: list[str]) -> str:
+        return f"Missing required hyperparameter: {names[0]}"
+
+    def unknown(self, names: list[str]) -> str:
+        return f"Extraneous hyperparameter found: {names[0]}"
+
+    def not_a_choice(self, name: str, raw: str, choices: Iterable[str]) -> str:
+        return f"Hyperparameter {name}: {raw} is not in {sorted(choices)}"
+
+    def not_a_number(self, name: str, raw: str, spec: "Hyperparameter", value: Any = None) -> str:
+        return f"Hyperparameter {name}: could not parse value"
+
+    def out_of_range(self, name: str, raw: str, spec: "Hyperparameter", value: Any = None) -> str:
+        low = "(-inf" if spec.low is None else f"[{_plain(spec.low)}"
+        high = "+inf)" if spec.high is None else f"{_plain(spec.high)}]"
+        return f"Hyperparameter {name}: {value} is not in {low}, {high}"
+
+
+FIRST_PARTY, TOOLKIT = FirstPartyWording(), ToolkitWording()
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+# Boolean-like choices: the SDK sends Python's str(True) == "True"; the containers accept either case.
+_BOOLEAN_WORDS = {"true", "false"}
+
+
 @dataclass
 class Hyperparameter:
     kind: type | str  # int, float, bool, str; or "auto-int"/"auto-float" for values that may be 'auto'
@@ -99,53 +187,71 @@ class Hyperparameter:
     low: float | None = None
     high: float | None = None
 
-    def parse(self, name: str, raw: str) -> Any:
+    @property
+    def may_be_auto(self) -> bool:
+        return isinstance(self.kind, str) and self.kind.startswith("auto-")
+
+    @property
+    def number_kind(self) -> type | None:
+        kind = {"auto-int": int, "auto-float": float}.get(self.kind, self.kind) if self.may_be_auto else self.kind
+        return kind if kind in (int, float) else None
+
+    def parse(self, name: str, raw: str, wording: Any = FIRST_PARTY) -> Any:
         text = str(raw).strip()
-        kind = self.kind
-        if isinstance(kind, str) and kind.startswith("auto-"):
-            if text.lower() == "auto":
-                return "auto"
-            kind = {"auto-int": int, "auto-float": float}[kind]
+        if self.may_be_auto and text.lower() == "auto":
+            return "auto"
+        kind = self.number_kind
+        if self.kind is bool:
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ClientError(wording.not_a_choice(name, text, ("true", "false")))
+            return text.lower() in ("true", "1")
+        if kind is None:  # a string
+            value = text.lower() if self.choices and text.lower() in _BOOLEAN_WORDS else text
+            if self.choices is not None and value not in self.choices:
+                raise ClientError(wording.not_a_choice(name, text, self.choices))
+            return value
         try:
-            if kind is bool:
-                if text.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError(text)
-                value: Any = text.lower() in ("true", "1")
-            elif kind is int:
-                value = int(float(text)) if float(text).is_integer() else int(text)
-            elif kind is float:
-                value = float(text)
+            number = float(text)
+            if kind is int:
+                value = int(text)
+            elif math.isfinite(number) or wording.numbers_may_be_non_finite:
+                value = number
             else:
-                value = text
+                raise ValueError(text)
         except ValueError:
-            raise ClientError(f"hyperparameter '{name}' must be {getattr(kind, '__name__', kind)}, got {raw!r}")
+            raise ClientError(wording.not_a_number(name, text, self)) from None
         if self.choices is not None and value not in self.choices:
-            raise ClientError(f"hyperparameter '{name}' must be one of {sorted(self.choices)}, got {raw!r}")
+            raise ClientError(wording.not_a_choice(name, text, self.choices))
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise ClientError(f"hyperparameter '{name}' must be in [{self.low}, {self.high}], got {raw!r}")
+            raise ClientError(wording.out_of_range(name, text, self, value))
         return value
 
 
 def parse_hyperparameters(spec: dict[str, Hyperparameter], raw: dict[str, str],
                           aliases: dict[str, str] | None = None,
-                          hints: dict[str, str] | None = None) -> dict[str, Any]:
-    """Typed hyperparameters with defaults, or ClientError for unknown/missing/invalid ones.
+                          hints: dict[str, str] | None = None, wording: Any = FIRST_PARTY) -> dict[str, Any]:
+    """Typed hyperparameters with defaults, or ClientError for unknown/missing/invalid ones,
+    worded as the algorithm's container words them (FIRST_PARTY or TOOLKIT).
 
     Names SageMaker reserves (`_tuning_objective_metric` ...) pass through unchecked;
     `aliases` maps alternative names to the canonical ones (XGBoost's learning_rate -> eta);
-    `hints` explains why a well-known name is refused."""
+    `hints` explains why a well-known name is refused. A misspelt name also gets the nearest
+    known one (localaws's addition to AWS's sentence)."""
     aliases, hints = aliases or {}, hints or {}
     reserved = {k: v for k, v in (raw or {}).items() if k.startswith("_")}
     given = {aliases.get(k, k): v for k, v in (raw or {}).items() if not k.startswith("_")}
     unknown = sorted(set(given) - set(spec))
-    if unknown:
-        why = "; ".join(hints[n] for n in unknown if n in hints)
-        raise ClientError(f"unknown hyperparameter(s) {unknown}{': ' + why if why else ''}; "
-                          f"this algorithm takes {sorted(spec)}")
     missing = sorted(n for n, h in spec.items() if h.default is REQUIRED and n not in given)
+    if missing and wording.missing_first:
+        raise ClientError(wording.missing(missing))
+    if unknown:
+        why = [hints[n] for n in unknown if n in hints]
+        why += [f"did you mean '{close[0]}'?" for n in unknown if n not in hints
+                 for close in [difflib.get_close_matches(n, spec, n=1)] if close]
+        raise ClientError(wording.unknown(unknown) + "".join(f"; {w}" for w in why))
     if missing:
-        raise ClientError(f"missing required hyperparameter(s): {', '.join(missing)}")
-    return {**{n: h.parse(n, given[n]) if n in given else h.default for n, h in spec.items()}, **reserved}
+        raise ClientError(wording.missing(missing))
+    return {**{n: h.parse(n, given[n], wording) if n in given else h.default for n, h in spec.items()}, **reserved}
 
 
 def media_type(content_type: str | None, default: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import formats
-from .base import Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
+from .base import TOOLKIT, Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
 
 REPOSITORIES = ("sagemaker-xgboost", "xgboost")
 MODEL_FILE = "xgboost-model"
@@ -39,6 +39,7 @@ OBJECTIVES = {
     "reg:logistic", "reg:gamma", "reg:pseudohubererror", "reg:squaredlogerror", "reg:tweedie",
     "reg:absoluteerror", "survival:cox", "survival:aft"}
 ALIASES = {"learning_rate": "eta", "min_split_loss": "gamma", "reg_lambda": "lambda", "reg_alpha": "alpha"}
+WORDING = TOOLKIT  # the container validates with sagemaker-algorithm-toolkit
 HINTS = {"silent": "XGBoost 1.0 replaced 'silent' with 'verbosity' (0 = silent)"}
 
 
