@@ -297,6 +297,24 @@ def test_a_small_file_declaring_a_huge_picture_is_answered_quickly():
     assert answer["FaceDetails"] == [] and time.perf_counter() - started < 30
 
 
+def test_detect_labels_refuses_more_than_its_documented_resolution():
+    """Rekognition Developer Guide, Guidelines and quotas: DetectLabels and
+    DetectModerationLabels take at most 10K pixels for width and height. Checked from the
+    header: a 10,001 x 80 PNG is refused without being analysed."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (10_001, 80)).save(buffer, "PNG")
+    rekognition = client("rekognition")
+    for call in (rekognition.detect_labels, rekognition.detect_moderation_labels):
+        with pytest.raises(ClientError) as refused:
+            call(Image={"Bytes": buffer.getvalue()})
+        assert refused.value.response["Error"]["Code"] == "ImageTooLargeException"
+    assert rekognition.detect_faces(Image={"Bytes": buffer.getvalue()})["FaceDetails"] == []  # no limit documented
+
+
 # ------------------------------------------------------------ model answers are JSON
 
 def test_non_finite_inference_input_is_the_clients_error_and_answers_stay_json():

@@ -104,6 +104,30 @@ def test_selectable_inference_output(tmp_path):
     assert first["predicted_label"] == int(first["probability"] > 0.5)
 
 
+def test_selectable_output_follows_the_container(tmp_path):
+    """sagemaker-xgboost-container algorithm_mode/serve.py and serve_utils.py: a 406 for an
+    Accept outside its four types, NaN for a key the objective cannot give, quoted lists in CSV."""
+    X, y = clicks(300)
+    xgb_algo.train({"train": channel(tmp_path, "train", csv_bytes(np.column_stack([y, X])))},
+                   hp(objective="binary:logistic", num_round=5), tmp_path / "model", lambda _: None)
+    keys = "predicted_label,probabilities,predicted_score"
+    model = xgb_algo.load(tmp_path / "model", {"SAGEMAKER_INFERENCE_OUTPUT": keys})
+    with pytest.raises(ClientError, match="Accept type text/plain is not supported") as refused:
+        model.predict(csv_bytes(X[:2]), "text/csv", "text/plain")
+    assert refused.value.status == 406
+    body, kind = model.predict(csv_bytes(X[:2]), "text/csv", "application/json")
+    assert kind == "application/json" and b"NaN" in body  # predicted_score is not a classifier's key
+    first = json.loads(body)["predictions"][0]
+    assert math.isnan(first["predicted_score"]) and first["probabilities"][1] == pytest.approx(1 - first["probabilities"][0])
+    line = model.predict(csv_bytes(X[:1]), "text/csv", "text/csv")[0].decode()
+    assert line.startswith(f'{first["predicted_label"]},"[') and line.endswith(',nan')
+    plain = xgb_algo.load(tmp_path / "model", {})
+    assert plain.predict(csv_bytes(X[:1]), "text/csv", "application/json")[1] == "text/csv"  # Accept ignored
+    with pytest.raises(ClientError) as unsupported:
+        plain.predict(b"{}", "application/json", None)
+    assert unsupported.value.status == 415
+
+
 def test_the_books_silent_hyperparameter_is_refused_with_a_hint():
     with pytest.raises(ClientError, match="verbosity"):
         hp(objective="binary:logistic", num_round=5, silent=0)

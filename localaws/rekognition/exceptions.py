@@ -10,6 +10,11 @@ def too_large(limit_mb: int) -> AwsError:
     return AwsError("ImageTooLargeException", f"Image size is too large: the limit is {limit_mb} MB for this source.")
 
 
+def too_many_pixels(operation: str, limit: int) -> AwsError:
+    return AwsError("ImageTooLargeException", f"The input image resolution exceeds the allowed limit: "
+                    f"{operation} takes at most {limit} pixels for both width and height.")
+
+
 def invalid_s3_object() -> AwsError:
     return AwsError("InvalidS3ObjectException",
                     "Unable to get object metadata from S3. Check object key, region and/or access permissions.")

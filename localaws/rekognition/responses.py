@@ -21,7 +21,7 @@ class RekognitionResponses:
         min_confidence = params.get("MinConfidence", 55.0)
         if not 0 <= min_confidence <= 100:
             raise exceptions.invalid_parameter("MinConfidence must be between 0 and 100")
-        pixels = images.load(params["Image"], self.s3)
+        pixels = images.load(params["Image"], self.s3, "DetectLabels")
         features = params.get("Features") or ["GENERAL_LABELS"]
         body = {"LabelModelVersion": "3.0"}
         if "GENERAL_LABELS" in features:
@@ -39,6 +39,7 @@ class RekognitionResponses:
         raise exceptions.no_offline_model("CompareFaces", "face identity embeddings")
 
     def detect_moderation_labels(self, params, region):
+        images.load(params["Image"], self.s3, "DetectModerationLabels", decode=False)  # AWS's checks still apply
         raise exceptions.no_offline_model("DetectModerationLabels", "unsafe-content classification")
 
     def recognize_celebrities(self, params, region):

@@ -33,7 +33,7 @@ class RuntimeHandlers:
         try:
             answer, answer_type = model.predict(body, p.get("ContentType"), p.get("Accept"))
         except ClientError as err:
-            raise model_error(name, region, 400, str(err)) from None
+            raise model_error(name, region, err.status, str(err)) from None
         except Exception as err:  # the model crashed: AWS reports the container's 500
             raise model_error(name, region, 500, f"{type(err).__name__}: {err}") from None
         return {"Body": answer, "ContentType": answer_type, "InvokedProductionVariant": variant}

@@ -31,7 +31,14 @@ REQUIRED = object()
 
 
 class ClientError(Exception):
-    """A problem with the user's data, hyperparameters or request (AWS says "ClientError")."""
+    """A problem with the user's data, hyperparameters or request (AWS says "ClientError").
+
+    `status` is the HTTP status a serving container answers it with (InvokeEndpoint wraps it
+    in a ModelError as OriginalStatusCode): 400 unless the container says otherwise."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 class Stopped(Exception):

@@ -33,6 +33,13 @@ from .base import TOOLKIT, Channel, ClientError, Hyperparameter as H, Log, media
 REPOSITORIES = ("sagemaker-xgboost", "xgboost")
 MODEL_FILE = "xgboost-model"
 LIBSVM = "text/libsvm"
+SELECTABLE_ACCEPTS = (formats.JSON, formats.JSONLINES, formats.RECORDIO, formats.CSV)
+_CLASSIFIER_KEYS = ("predicted_label", "labels", "raw_score", "raw_scores")
+SELECTABLE_KEYS = {  # the objectives and keys selectable inference serves (serve_utils.VALID_OBJECTIVES)
+    **{o: ("predicted_score",) for o in ("reg:squarederror", "reg:logistic", "reg:gamma", "reg:tweedie")},
+    **{o: _CLASSIFIER_KEYS + ("probability", "probabilities") for o in ("binary:logistic", "multi:softprob")},
+    **{o: _CLASSIFIER_KEYS for o in ("binary:logitraw", "binary:hinge", "multi:softmax")},
+}
 OBJECTIVES = {
     "binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson", "multi:softmax",
     "multi:softprob", "rank:pairwise", "rank:ndcg", "rank:map", "reg:linear", "reg:squarederror",
@@ -220,7 +227,7 @@ class XGBoostModel:
                                   f"with feature size of trained model {expected}.")
         else:
             raise ClientError(f"Content-type {kind} not supported. Supported content-type is text/csv, "
-                              "text/libsvm, application/x-recordio-protobuf")
+                              "text/libsvm, application/x-recordio-protobuf", status=415)
         return xgb.DMatrix(X)
 
     def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
@@ -232,30 +239,46 @@ class XGBoostModel:
         return text.encode(), formats.CSV
 
     def _selectable(self, predictions, accept) -> tuple[bytes, str]:
-        rows = [self._select(p) for p in predictions]
+        """Selectable inference output in the Accept type, as sagemaker-xgboost-container's
+        algorithm_mode (serve.py, serve_utils.py) makes it. Without SAGEMAKER_INFERENCE_OUTPUT
+        the container answers text/csv whatever Accept says; with it, an Accept outside its four
+        types is a 406, and a selected key the objective cannot give is NaN, written by
+        json.dumps as the bare token NaN (which strict JSON parsers refuse; Python's accepts it)."""
         kind = media_type(accept if accept and accept != "*/*" else None, self.selected_accept)
+        if kind not in SELECTABLE_ACCEPTS:
+            raise ClientError(f"Accept type {kind} is not supported. Please use supported accept types: "
+                              f"{list(SELECTABLE_ACCEPTS)}.", status=406)
+        if self.objective not in SELECTABLE_KEYS:
+            raise RuntimeError(f"Objective `{self.objective}` unsupported for selectable inference predictions.")
+        rows = [self._select(np.asarray(p)) for p in predictions]
         if kind == formats.CSV:
-            lines = [",".join(json.dumps(row[k]) if isinstance(row[k], list) else str(row[k])
-                              for k in self.selected) for row in rows]
-            return ("\n".join(lines) + "\n").encode(), formats.CSV
-        return formats.encode_predictions(rows, kind, formats.JSON)
+            lines = [",".join(f'"{row[k]}"' if isinstance(row[k], list) else str(row[k]) for k in self.selected)
+                     for row in rows]
+            return ("\n".join(lines) + ("\n" if self.batch else "")).encode(), formats.CSV
+        if kind == formats.JSON:
+            return json.dumps({"predictions": rows}).encode(), formats.JSON
+        if kind == formats.JSONLINES:
+            return "".join(json.dumps(row) + "\n" for row in rows).encode(), formats.JSONLINES
+        return formats.encode_predictions(rows, kind)
 
-    def _select(self, raw) -> dict:
-        """Selectable inference content for one prediction, as the container defines it."""
-        binary, softprob = self.objective.startswith("binary:"), self.objective == "multi:softprob"
-        probabilities = [1 - float(raw), float(raw)] if self.objective == "binary:logistic" else \
-            [float(v) for v in raw] if softprob else None
-        label = int(np.argmax(raw)) if softprob else int(raw > (0.5 if self.objective == "binary:logistic" else 0)) \
-            if binary else int(raw) if self.objective == "multi:softmax" else None
+    def _select(self, raw: np.ndarray) -> dict:
+        """One prediction's selected keys; those the objective cannot give are NaN."""
+        objective, valid = self.objective, SELECTABLE_KEYS[self.objective]
+        softprob = objective == "multi:softprob"
+        top = float(np.max(raw))
+        label = int(np.argmax(raw)) if softprob else int(raw > 0.5) if objective == "binary:logistic" else \
+            int(raw > 0) if objective == "binary:logitraw" else raw.item()
         values = {
             "predicted_label": label,
-            "labels": [0, 1] if binary else list(range(self.num_class)) if self.num_class else None,
-            "probability": max(probabilities) if softprob else float(raw) if self.objective == "binary:logistic" else None,
-            "probabilities": probabilities,
-            "raw_score": float(np.max(raw)) if label is not None else None,
-            "predicted_score": float(raw) if self.objective.startswith(("reg:", "count:")) else None,
+            "labels": [0, 1] if objective.startswith("binary:") else
+                      list(range(self.num_class)) if self.num_class else float("nan"),
+            "probability": top if softprob else float(raw),
+            "probabilities": raw.tolist() if softprob else [1.0 - float(raw), float(raw)],
+            "raw_score": top if softprob else float(raw),
+            "raw_scores": raw.tolist() if softprob else [1.0 - float(raw), float(raw)],
+            "predicted_score": raw.item() if raw.ndim == 0 else float("nan"),
         }
-        return {k: (values.get(k) if values.get(k) is not None else float("nan")) for k in self.selected}
+        return {k: values[k] if k in valid else float("nan") for k in self.selected}
 
 
 def load(model_dir: Path, environment: dict | None = None) -> XGBoostModel:
