@@ -66,6 +66,39 @@ def test_stop_training_job_ends_a_running_job_within_seconds(bucket):
     creating.join(30)
 
 
+def test_parallel_creates_cannot_both_pass_an_instance_quota(bucket, monkeypatch):
+    """Quota check and insert are one step: with a quota of 1, two Creates held side by side at
+    the check (a barrier after it) must not both start. Before, both passed and both ran."""
+    from localaws.sagemaker import quotas
+
+    monkeypatch.setenv("LOCALAWS_SAGEMAKER_QUOTAS", '{"ml.m5.large for training job usage": 1}')
+    gate, original = threading.Barrier(2, timeout=2), quotas.check
+
+    def check_then_wait(*args, **kwargs):
+        original(*args, **kwargs)
+        try:
+            gate.wait()  # a second Create reaches here only if it was not held out by the lock
+        except threading.BrokenBarrierError:
+            pass
+
+    monkeypatch.setattr(quotas, "check", check_then_wait)
+    sm, outcomes = client("sagemaker"), []
+
+    def create():
+        try:
+            sm.create_training_job(**endless_xgboost(bucket, StoppingCondition={"MaxRuntimeInSeconds": 3}))
+            outcomes.append("created")
+        except ClientError as err:
+            outcomes.append(err.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["ResourceLimitExceeded", "created"]
+
+
 def test_a_script_mode_process_is_ended_at_max_runtime(bucket):
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:

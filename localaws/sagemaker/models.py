@@ -172,10 +172,6 @@ class SageMakerBackend:
             if channel.get("ChannelName") in (".", ".."):
                 raise invalid(f"ChannelName {channel['ChannelName']!r} is not a valid channel name")
         resources = params.get("ResourceConfig") or {}
-        if resources.get("InstanceType"):
-            quotas.check("training", resources["InstanceType"], resources.get("InstanceCount", 1),
-                         self._in_use(self.training_jobs.values(), "TrainingJobStatus", "ResourceConfig",
-                                      resources["InstanceType"]))
         output = params["OutputDataConfig"]["S3OutputPath"].rstrip("/")
         created = now()
         job = {
@@ -203,7 +199,11 @@ class SageMakerBackend:
                          "TensorBoardOutputConfig", "ExperimentConfig", "RetryStrategy"):
             if optional in params:
                 job[optional] = params[optional]
-        with self.lock:
+        with self.lock:  # quota and insert under one lock: two parallel Creates cannot both pass it
+            if resources.get("InstanceType"):
+                quotas.check("training", resources["InstanceType"], resources.get("InstanceCount", 1),
+                             self._in_use(self.training_jobs.values(), "TrainingJobStatus", "ResourceConfig",
+                                          resources["InstanceType"]))
             if name in self.training_jobs:
                 raise in_use(f"Training job names must be unique within an AWS account and region, "
                              f"and a training job with this name already exists ({job['TrainingJobArn']})")
@@ -396,15 +396,15 @@ class SageMakerBackend:
     def create_endpoint(self, params: dict, region: str) -> dict:
         name, config_name = params["EndpointName"], params["EndpointConfigName"]
         config = self.endpoint_config(config_name)
-        for variant in config["ProductionVariants"]:
-            if variant.get("InstanceType"):
-                quotas.check("endpoint", variant["InstanceType"], variant.get("InitialInstanceCount", 1),
-                             self._endpoint_instances(variant["InstanceType"]))
         created = now()
         endpoint = {"EndpointName": name, "EndpointArn": arn(region, "endpoint", name),
                     "EndpointConfigName": config_name, "EndpointStatus": "Creating",
                     "CreationTime": created, "LastModifiedTime": created}
         with self.lock:
+            for variant in config["ProductionVariants"]:
+                if variant.get("InstanceType"):
+                    quotas.check("endpoint", variant["InstanceType"], variant.get("InitialInstanceCount", 1),
+                                 self._endpoint_instances(variant["InstanceType"]))
             if name in self.endpoints:
                 raise already_exists(f"endpoint \"{endpoint['EndpointArn']}\"")
             self.endpoints[name] = endpoint
@@ -471,9 +471,6 @@ class SageMakerBackend:
         name = params["TransformJobName"]
         self.model(params["ModelName"])
         resources = params["TransformResources"]
-        quotas.check("transform", resources["InstanceType"], resources.get("InstanceCount", 1),
-                     self._in_use(self.transform_jobs.values(), "TransformJobStatus", "TransformResources",
-                                  resources["InstanceType"]))
         created = now()
         job = {"TransformJobName": name, "TransformJobArn": arn(region, "transform-job", name),
                "TransformJobStatus": "InProgress", "ModelName": params["ModelName"],
@@ -487,6 +484,9 @@ class SageMakerBackend:
             if key in params:
                 job[key] = params[key]
         with self.lock:
+            quotas.check("transform", resources["InstanceType"], resources.get("InstanceCount", 1),
+                         self._in_use(self.transform_jobs.values(), "TransformJobStatus", "TransformResources",
+                                      resources["InstanceType"]))
             if name in self.transform_jobs:
                 raise in_use(f"Transform job names must be unique within an AWS account and region, "
                              f"and a transform job with this name already exists ({job['TransformJobArn']})")
