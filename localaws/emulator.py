@@ -203,6 +203,10 @@ class Emulator:
 
     def stop(self) -> None:
         self._unexport()
+        for service in (getattr(self, "services", None) or {}).values():
+            shutdown = getattr(service, "shutdown", None)
+            if shutdown:  # running jobs end before the servers go (SIGINT/SIGTERM within 3 s)
+                shutdown()
         if getattr(self, "_iam_on", False):
             iam.switch_off()
             self._iam_on = False

@@ -74,6 +74,68 @@ def test_serve_stops_on_sigint_even_when_started_with_sigint_ignored():
     assert process.returncode == 0 and "localaws stopped" in out
 
 
+LOAD = """
+import io, json, os, sys, tarfile, threading, time, uuid
+import boto3
+sm, s3 = boto3.client("sagemaker"), boto3.client("s3")
+bucket = f"sagemaker-load-{uuid.uuid4().hex[:8]}"
+s3.create_bucket(Bucket=bucket)
+s3.put_object(Bucket=bucket, Key="train/data.csv", Body="".join(f"{i % 7},{i},{i * 2}\\n" for i in range(300)))
+script = b"import json, os, time\\nopen(json.loads(os.environ['SM_HPS'])['pidfile'], 'w').write(str(os.getpid()))\\ntime.sleep(120)\\n"
+archive = io.BytesIO()
+with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+    info = tarfile.TarInfo("train.py"); info.size = len(script); tar.addfile(info, io.BytesIO(script))
+s3.put_object(Bucket=bucket, Key="code/sourcedir.tar.gz", Body=archive.getvalue())
+def job(name, image, hps):
+    return dict(TrainingJobName=name, AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+                RoleArn=os.environ["SAGEMAKER_ROLE_ARN"], HyperParameters=hps,
+                InputDataConfig=[{"ChannelName": "train", "ContentType": "text/csv", "DataSource": {"S3DataSource": {
+                    "S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/train/"}}}],
+                OutputDataConfig={"S3OutputPath": f"s3://{bucket}/out"},
+                ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+                StoppingCondition={"MaxRuntimeInSeconds": 3600})
+jobs = [job("load-xgboost", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            {"num_round": "1000000", "objective": "reg:squarederror"}),
+        job("load-script", "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.18-cpu-py310",
+            {"sagemaker_program": '"train.py"', "sagemaker_submit_directory": f'"s3://{bucket}/code/sourcedir.tar.gz"',
+             "pidfile": json.dumps(sys.argv[1])})]
+for request in jobs:
+    threading.Thread(target=sm.create_training_job, kwargs=request, daemon=True).start()
+deadline = time.time() + 90
+while time.time() < deadline and not (os.path.exists(sys.argv[1]) and all(
+        sm.describe_training_job(TrainingJobName=r["TrainingJobName"])["SecondaryStatus"] == "Training" for r in jobs)):
+    time.sleep(0.3)
+print("loaded", flush=True)
+"""
+
+
+def test_serve_stops_within_3_seconds_under_load_and_leaves_no_job_running(tmp_path):
+    """The safety issue: SIGINT/SIGTERM stop `serve` within 3 s while jobs run (an endless
+    XGBoost job and a script-mode process), and the script's process does not outlive it."""
+    import pathlib
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        pidfile = tmp_path / f"script-{signum}.pid"
+        process = start_serve("--port", "0", "--moto-port", "0")
+        try:
+            exports = read_until_ready(process)
+            load = subprocess.run([sys.executable, "-c", LOAD, str(pidfile)], env={**CLEAN_ENV, **exports},
+                                  capture_output=True, text=True, timeout=150)
+            assert "loaded" in load.stdout and pidfile.exists(), load.stderr[-2000:]
+            started = time.monotonic()
+        finally:
+            out, _ = stop_within(process, signum)
+        took = time.monotonic() - started
+        print(f"stopped by signal {signum} in {took:.2f} s")
+        assert took < 3 and process.returncode == 0 and "localaws stopped" in out
+        script = int(pidfile.read_text())
+        deadline = time.monotonic() + 3
+        while pathlib.Path(f"/proc/{script}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # SIGKILL delivered; the kernel reaps it
+        assert not pathlib.Path(f"/proc/{script}").exists() or \
+            "zombie" in pathlib.Path(f"/proc/{script}/status").read_text()
+
+
 def test_serve_on_a_taken_port_exits_at_once_with_the_fix():
     import socket
 

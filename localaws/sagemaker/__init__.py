@@ -13,6 +13,7 @@ def build(emulator) -> dict:
     control.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER",)
     control.leftovers = backend.leftovers
     control.clear_leftovers = backend.clear_leftovers
+    control.shutdown = backend.shutdown
     runtime = RestJsonService("sagemaker-runtime", RuntimeHandlers(backend), strict=emulator.strict)
     runtime.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",)
     return {"sagemaker": control, "sagemaker-runtime": runtime}

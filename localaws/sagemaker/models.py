@@ -25,7 +25,7 @@ from typing import Callable
 from ..paths import inside
 from ..storage import S3, Logs, LogStream
 from . import algorithms, quotas, transform, tuning
-from .algorithms.base import FIRST_PARTY, Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
+from .algorithms.base import FIRST_PARTY, PROCESS_GROUPS, Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
 ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
@@ -42,9 +42,20 @@ def arn(region: str, kind: str, name: str) -> str:
     return f"arn:aws:sagemaker:{region}:{ACCOUNT}:{kind}/{name.lower()}"
 
 
-def run_and_wait(work: Callable[[], None], wait_seconds: float, name: str) -> None:
-    """Run `work` on a thread; return when it is done or after `wait_seconds`."""
-    thread = threading.Thread(target=work, name=name, daemon=True)
+def run_and_wait(work: Callable[[], None], wait_seconds: float, name: str,
+                 workers: set | None = None) -> None:
+    """Run `work` on a thread; return when it is done or after `wait_seconds`. `workers`, if
+    given, holds the thread while it runs (so a shutdown can wait for it)."""
+    def tracked() -> None:
+        try:
+            work()
+        finally:
+            if workers is not None:
+                workers.discard(thread)
+
+    thread = threading.Thread(target=tracked, name=name, daemon=True)
+    if workers is not None:
+        workers.add(thread)
     thread.start()
     thread.join(wait_seconds)
 
@@ -127,6 +138,19 @@ class SageMakerBackend:
         self.tuning_trials: dict[str, list[dict]] = {}  # tuning job -> its training job summaries
         self.tags: dict[str, list[dict]] = {}
         self.stop_requested: set[str] = set()
+        self.workers: set[threading.Thread] = set()  # jobs, endpoints and tuning still running
+        self.closing = False
+
+    def shutdown(self, seconds: float = 0.5) -> None:
+        """The emulator is stopping: every running job is told to end, the processes jobs
+        started get SIGTERM, then SIGKILL a second later, so nothing outlives the emulator.
+        In-process work (xgboost rounds, Keras epochs) ends with the process; jobs get up to
+        `seconds` to record their Stopped status first."""
+        self.closing = True
+        PROCESS_GROUPS.end_all(grace=1.0)
+        deadline = time.monotonic() + seconds
+        for worker in list(self.workers):
+            worker.join(max(0.0, deadline - time.monotonic()))
 
     # ------------------------------------------------------------ lookups
     @staticmethod
@@ -209,7 +233,7 @@ class SageMakerBackend:
                              f"and a training job with this name already exists ({job['TrainingJobArn']})")
             self.training_jobs[name] = job
             self._tag(job["TrainingJobArn"], params.get("Tags"))
-        run_and_wait(lambda: self._train(job), self.sync_seconds, f"train-{name}")
+        run_and_wait(lambda: self._train(job), self.sync_seconds, f"train-{name}", self.workers)
         return {"TrainingJobArn": job["TrainingJobArn"]}
 
     def _secondary(self, job: dict, status: str, message: str) -> None:
@@ -228,7 +252,7 @@ class SageMakerBackend:
         def stop_reason() -> str | None:
             """StopTrainingJob, or StoppingCondition.MaxRuntimeInSeconds reached (AWS ends
             the job then: SecondaryStatus MaxRuntimeExceeded)."""
-            if name in self.stop_requested:
+            if name in self.stop_requested or self.closing:
                 return "Stopped"
             return "MaxRuntimeExceeded" if time.monotonic() > deadline else None
 
@@ -409,7 +433,7 @@ class SageMakerBackend:
                 raise already_exists(f"endpoint \"{endpoint['EndpointArn']}\"")
             self.endpoints[name] = endpoint
             self._tag(endpoint["EndpointArn"], params.get("Tags"))
-        run_and_wait(lambda: self._bring_up(endpoint, config), self.sync_seconds, f"endpoint-{name}")
+        run_and_wait(lambda: self._bring_up(endpoint, config), self.sync_seconds, f"endpoint-{name}", self.workers)
         return {"EndpointArn": endpoint["EndpointArn"]}
 
     def _bring_up(self, endpoint: dict, config: dict) -> None:
@@ -492,7 +516,7 @@ class SageMakerBackend:
                              f"and a transform job with this name already exists ({job['TransformJobArn']})")
             self.transform_jobs[name] = job
             self._tag(job["TransformJobArn"], params.get("Tags"))
-        run_and_wait(lambda: self._transform(job), self.sync_seconds, f"transform-{name}")
+        run_and_wait(lambda: self._transform(job), self.sync_seconds, f"transform-{name}", self.workers)
         return {"TransformJobArn": job["TransformJobArn"]}
 
     def _transform(self, job: dict) -> None:
@@ -551,7 +575,7 @@ class SageMakerBackend:
             self.tuning_jobs[name], self.tuning_trials[name] = job, []
             self._tag(job["HyperParameterTuningJobArn"], params.get("Tags"))
         run = lambda: self._tune(job, search, objective, max_jobs, limits["MaxParallelTrainingJobs"], region)  # noqa: E731
-        run_and_wait(run, self.sync_seconds, f"tune-{name}")
+        run_and_wait(run, self.sync_seconds, f"tune-{name}", self.workers)
         return {"HyperParameterTuningJobArn": job["HyperParameterTuningJobArn"]}
 
     def _tune(self, job: dict, search, objective: dict, max_jobs: int, parallel: int, region: str) -> None:

@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable  # noqa: F401
@@ -48,6 +52,53 @@ class Stopped(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class ProcessGroups:
+    """Every process group a job started (a script-mode script and its children), so that
+    an emulator that stops can end them all: nothing a job started outlives localaws."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+
+    def add(self, pgid: int) -> None:
+        with self._lock:
+            self._groups.add(pgid)
+
+    def discard(self, pgid: int) -> None:
+        with self._lock:
+            self._groups.discard(pgid)
+
+    def signal(self, pgid: int, signum: int) -> None:
+        try:
+            os.killpg(pgid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def end_all(self, grace: float = 1.0) -> None:
+        """SIGTERM to each group, then SIGKILL to whatever is left after `grace` seconds."""
+        with self._lock:
+            groups = list(self._groups)
+        for pgid in groups:
+            self.signal(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while groups and time.monotonic() < deadline:
+            groups = [g for g in groups if _group_alive(g)]
+            time.sleep(0.05)
+        for pgid in groups:
+            self.signal(pgid, signal.SIGKILL)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+PROCESS_GROUPS = ProcessGroups()
 
 
 def _never() -> str | None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ...paths import inside
 from ...protocol import AwsError
-from .base import Channel, ClientError, Log, TrainingContext
+from .base import PROCESS_GROUPS, Channel, ClientError, Log, TrainingContext
 
 REPOSITORIES = ("tensorflow-training",)
 HYPERPARAMETERS = None  # framework container: the raw strings, as the SDK sent them
@@ -152,12 +152,10 @@ def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, mult
     tail: list[str] = []
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, errors="replace", start_new_session=True)
+    PROCESS_GROUPS.add(process.pid)  # its own session: the group id is its pid
 
     def signal_group(signum: int) -> None:  # the script and whatever it started
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            pass
+        PROCESS_GROUPS.signal(process.pid, signum)
 
     def watch() -> None:
         while process.poll() is None:
@@ -176,7 +174,10 @@ def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, mult
         line = line.rstrip("\n")
         log(f"[{host}] {line}" if multi else line)
         tail = (tail + [line])[-TAIL_LINES:]
-    return process.wait(), tail
+    code = process.wait()
+    signal_group(signal.SIGKILL)  # children that outlived the script
+    PROCESS_GROUPS.discard(process.pid)
+    return code, tail
 
 
 def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
