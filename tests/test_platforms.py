@@ -20,6 +20,23 @@ def test_a_missing_python_is_reported_with_the_fix_not_passed():
     assert reason and "Python 2.1 is not on this machine" in reason and "pyenv install 2.1" in reason
 
 
+def test_kernels_are_not_started_on_a_disk_that_cannot_hold_them(monkeypatch, tmp_path):
+    """A clean-clone run once failed after twenty minutes with "No space left on device"
+    inside a kernel's pip install: the build now refuses first, saying how much is needed."""
+    missing = [dataclasses.replace(p, name=f"unbuilt-{p.name}") for p in platforms.PLATFORMS[:2]]
+    monkeypatch.setattr(platforms, "status", lambda p: "not built")
+    monkeypatch.setattr(platforms, "find_python", lambda version: Path("/usr/bin/python3"))
+    monkeypatch.setattr(platforms.shutil, "disk_usage", lambda path: SimpleNamespace(free=2e9))
+    try:
+        platforms.check_free_space(missing, tmp_path / "not" / "yet")
+    except platforms.NotEnoughDisk as err:
+        assert "needs about 7 GB" in str(err) and "2.0 GB are free" in str(err) and "build NAME" in str(err)
+    else:
+        raise AssertionError("a disk with 2 GB free was accepted for two kernels")
+    monkeypatch.setattr(platforms.shutil, "disk_usage", lambda path: SimpleNamespace(free=50e9))
+    platforms.check_free_space(missing, tmp_path)  # enough: no error
+
+
 def test_sagemaker_and_spark_notebooks_go_to_their_platforms():
     notebooks = discover([])
     emr = [nb.relative_to(ROOT).as_posix() for nb in matrix.notebooks_for(platforms.BY_NAME["emr-7"], notebooks)]

@@ -121,6 +121,38 @@ def status(platform: Platform) -> str | None:
     return None
 
 
+# Disk a kernel takes while it is built (the virtualenv plus pip's unpacked wheels), with
+# room to spare. A run that filled the disk failed halfway through a pip install with
+# "No space left on device", after twenty minutes of tests.
+GB_PER_KERNEL = 3.5
+
+
+class NotEnoughDisk(Exception):
+    pass
+
+
+def check_free_space(platforms: list[Platform], where: Path = BUILD) -> None:
+    """Refuse to start builds the disk cannot hold, saying how much is needed and where."""
+    pending = [p for p in platforms if status(p) is not None and not isinstance(_python_or_none(p), Exception)]
+    needed = GB_PER_KERNEL * len(pending)
+    probe = where
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free / 1e9
+    if pending and free < needed:
+        raise NotEnoughDisk(
+            f"building {len(pending)} platform kernel(s) needs about {needed:.0f} GB on {probe}, and "
+            f"{free:.1f} GB are free. Free some space (old clones, build/ directories, `pip cache purge`) "
+            "or build fewer: python -m tools.platforms build NAME")
+
+
+def _python_or_none(platform: Platform):
+    try:
+        return find_python(platform.python)
+    except InterpreterMissing as err:
+        return err
+
+
 def build(platform: Platform) -> None:
     python = find_python(platform.python)
     stamp = platform.venv / ".installed"
@@ -204,6 +236,11 @@ def main() -> int:
 
     from concurrent.futures import ThreadPoolExecutor
 
+    try:
+        check_free_space(chosen)
+    except NotEnoughDisk as err:
+        print(f"platform kernels: not built: {err}", file=sys.stderr)
+        return 1
     started = time.time()
     with ThreadPoolExecutor(2) as pool:  # pip waits on the network as much as on a core
         built = list(pool.map(build_one, chosen))
