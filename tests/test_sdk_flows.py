@@ -86,3 +86,65 @@ def test_a_failed_job_raises_with_aws_reason(session, role):
     estimator.set_hyperparameters(feature_dim=4)  # no predictor_type
     with pytest.raises(UnexpectedStatusException, match="predictor_type"):
         estimator.fit({"train": TrainingInput(train, content_type="text/csv")})
+
+
+# ---------------------------------------------------------------- flows written for real AWS (issue 18)
+def test_get_execution_role_and_account_id_work_offline(session):
+    """The SDK sends STS calls to a fixed regional URL; localaws/boot makes it honour
+    AWS_ENDPOINT_URL as every other client does, so this needs no code in notebooks."""
+    assert sagemaker.get_execution_role(session) == os.environ["SAGEMAKER_ROLE_ARN"]
+    assert session.account_id() == "123456789012"
+
+
+def xgboost_estimator(session, role, instance_type="ml.m5.large"):
+    estimator = Estimator(image_uris.retrieve("xgboost", session.boto_region_name, version="1.7-1"), role,
+                          instance_count=1, instance_type=instance_type, sagemaker_session=session,
+                          output_path=f"s3://{session.default_bucket()}/{unique('out')}")
+    estimator.set_hyperparameters(objective="binary:logistic", num_round=5)
+    return estimator
+
+
+@pytest.fixture(scope="module")
+def clicks(session):
+    rng = np.random.default_rng(3)
+    X = rng.random((300, 3))
+    y = (X[:, 0] + 0.2 * rng.random(300) > 0.6).astype(int)
+    prefix = upload(session, "train/data.csv", csv_bytes(np.column_stack([y, X])))
+    return {"train": TrainingInput(f"{prefix}/train/", content_type="text/csv"),
+            "validation": TrainingInput(f"{prefix}/train/", content_type="text/csv")}
+
+
+def test_fit_without_waiting_then_attach_and_deploy(session, role, clicks):
+    """Estimator.attach read OutputDataConfig.KmsKeyId, which AWS always returns ('' when unset)."""
+    estimator = xgboost_estimator(session, role)
+    estimator.fit(clicks, wait=False)
+    attached = Estimator.attach(estimator.latest_training_job.name, sagemaker_session=session)
+    assert attached.model_data == estimator.model_data and attached.instance_type == "ml.m5.large"
+    described = session.describe_training_job(estimator.latest_training_job.name)
+    assert described["OutputDataConfig"]["KmsKeyId"] == ""
+
+
+def test_tuner_attach_best_estimator_and_warm_start(session, role, clicks):
+    from sagemaker.tuner import ContinuousParameter, HyperparameterTuner
+
+    tuner = HyperparameterTuner(xgboost_estimator(session, role, "ml.c5.xlarge"), "validation:auc",
+                                {"eta": ContinuousParameter(0.1, 0.5)}, max_jobs=2, max_parallel_jobs=1)
+    tuner.fit(clicks, job_name=unique("att"))
+    name = tuner.latest_tuning_job.name
+    attached = HyperparameterTuner.attach(name, sagemaker_session=session)
+    assert attached.objective_metric_name == "validation:auc" and attached.max_jobs == 2
+    assert attached.estimator.instance_type == "ml.c5.xlarge"
+    assert tuner.best_estimator().instance_type == "ml.c5.xlarge"
+    assert tuner.identical_dataset_and_algorithm_tuner().warm_start_config.parents == {name}
+    trials = session.sagemaker_client.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name)["TrainingJobSummaries"]
+    for trial in trials:  # the tuning job's instances, not a default (SDK v2 sends HyperParameterTuningResourceConfig)
+        job = session.describe_training_job(trial["TrainingJobName"])
+        assert job["ResourceConfig"]["InstanceType"] == "ml.c5.xlarge"
+
+
+def test_list_monitoring_schedules_is_empty_and_a_schedule_is_not_found(session):
+    sm = session.sagemaker_client
+    assert sm.list_monitoring_schedules(EndpointName="any")["MonitoringScheduleSummaries"] == []
+    with pytest.raises(sm.exceptions.ResourceNotFound):
+        sm.describe_monitoring_schedule(MonitoringScheduleName="none")

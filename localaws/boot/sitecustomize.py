@@ -1,5 +1,6 @@
 """Python runs this at start-up in every process `localaws run` (or the tests) launch,
-because localaws puts this folder on PYTHONPATH. It touches one thing.
+because localaws puts this folder on PYTHONPATH. It touches three things in the SageMaker
+SDK, and nothing else in the process.
 
 The SageMaker SDK's waiters sleep *before* their first status check: 5 s in every
 `fit()` and `transform()`, 30 s in every `deploy()`, even when the job is already
@@ -10,7 +11,13 @@ asked to sleep, so the SDK's polling logic runs unchanged, without the wall-cloc
 It also remembers which SDK config it has validated: the SDK checks its config file
 against its JSON schema on every setting it looks up (about 0.1 s each, some 70 times per
 notebook), and localaws relies on that file for the default bucket and telemetry opt-out.
-Nothing else in the process is affected; set LOCALAWS_FAST_POLL=0 to switch it off.
+Set LOCALAWS_FAST_POLL=0 to switch these two off.
+
+And it lets the SDK's STS calls go where the environment says. The SDK gives its STS client
+an explicit regional URL (`sagemaker.utils.sts_regional_endpoint`), which overrides botocore's
+`AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL`, so `sagemaker.get_execution_role()` and
+`Session.account_id()` ignored the endpoint every other client in the process uses. When one
+of those variables is set (and `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is not), the SDK uses it.
 """
 import importlib.abc
 import importlib.machinery
@@ -59,7 +66,26 @@ def _validate_once(module):
     module.validate_sagemaker_config = validate_sagemaker_config
 
 
-PATCHES = {"sagemaker.session": _fast_clock, "sagemaker.config.config": _validate_once}
+def _sts_where_configured(module):
+    regional = module.sts_regional_endpoint
+
+    def sts_regional_endpoint(region):
+        if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
+            configured = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
+            if configured:
+                return configured
+        return regional(region)
+
+    module.sts_regional_endpoint = sts_regional_endpoint
+
+
+def _session(module):
+    if os.environ.get("LOCALAWS_FAST_POLL", "1") == "1":
+        _fast_clock(module)
+    _sts_where_configured(module)
+
+
+PATCHES = {"sagemaker.session": _session, "sagemaker.config.config": _validate_once}
 
 
 class _PatchingLoader(importlib.abc.Loader):
@@ -97,7 +123,9 @@ def _chain_next_sitecustomize():
         spec.loader.exec_module(module)
 
 
-if os.environ.get("LOCALAWS_FAST_POLL", "1") == "1" and not any(isinstance(f, _Finder) for f in sys.meta_path):
+if os.environ.get("LOCALAWS_FAST_POLL", "1") != "1":
+    PATCHES.pop("sagemaker.config.config")
+if not any(isinstance(f, _Finder) for f in sys.meta_path):
     sys.meta_path.insert(0, _Finder())
 if __name__ == "sitecustomize":  # at interpreter start-up (the test harness also runs this file directly)
     try:

@@ -208,7 +208,8 @@ class SageMakerBackend:
             "AlgorithmSpecification": {"TrainingInputMode": "File", **spec},
             "RoleArn": params["RoleArn"],
             "InputDataConfig": params.get("InputDataConfig", []),
-            "OutputDataConfig": params["OutputDataConfig"],
+            # AWS returns KmsKeyId (empty when none was given): the SDK's Estimator.attach reads it
+            "OutputDataConfig": {"KmsKeyId": "", **params["OutputDataConfig"]},
             "ResourceConfig": params.get("ResourceConfig", {"InstanceType": "ml.m5.large",
                                                           "InstanceCount": 1, "VolumeSizeInGB": 30}),
             "StoppingCondition": params.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
@@ -558,6 +559,21 @@ class SageMakerBackend:
         search = tuning.strategy(config["Strategy"], ranges, config.get("RandomSeed"))
         limits = config["ResourceLimits"]
         max_jobs = limits.get("MaxNumberOfTrainingJobs") or len(getattr(search, "grid", [])) or 1
+        # As AWS describes it (the SDK's own fixture, tests/unit/tuner_test_utils.py
+        # TUNING_JOB_DETAILS, and its HyperparameterTuner.attach, which reads both keys
+        # unconditionally): the objective as the reserved static hyperparameter, and the
+        # instances as ResourceConfig, also when they were given as HyperParameterTuningResourceConfig
+        # (as SDK v2 sends them) for a single instance type.
+        definition = {**definition, "StaticHyperParameters": {
+            **definition.get("StaticHyperParameters", {}), "_tuning_objective_metric": objective["MetricName"]}}
+        # AlgorithmSpecification.MetricDefinitions is read unconditionally too; AWS lists a
+        # built-in algorithm's own metrics there, which localaws does not know as regexes: the
+        # definitions given, or none.
+        definition["AlgorithmSpecification"] = {"MetricDefinitions": [], **definition["AlgorithmSpecification"]}
+        hpo_resources = definition.get("HyperParameterTuningResourceConfig") or {}
+        if "ResourceConfig" not in definition and hpo_resources.get("InstanceType"):
+            definition["ResourceConfig"] = {k: hpo_resources[k] for k in (
+                "InstanceType", "InstanceCount", "VolumeSizeInGB", "VolumeKmsKeyId") if k in hpo_resources}
         created = now()
         job = {"HyperParameterTuningJobName": name,
                "HyperParameterTuningJobArn": arn(region, "hyper-parameter-tuning-job", name),
@@ -625,6 +641,9 @@ class SageMakerBackend:
                                              "ResourceConfig", "StoppingCondition", "VpcConfig", "Environment",
                                              "EnableNetworkIsolation", "CheckpointConfig") if k in definition}
         request.update(TrainingJobName=name, HyperParameters=hyperparameters)
+        configs = (definition.get("HyperParameterTuningResourceConfig") or {}).get("InstanceConfigs")
+        if "ResourceConfig" not in request and configs:  # "Prioritized": the first one, always available offline
+            request["ResourceConfig"] = dict(configs[0])
         request["AlgorithmSpecification"] = {k: v for k, v in request["AlgorithmSpecification"].items()
                                              if k != "AlgorithmName" or v}
         self.create_training_job(request, region)

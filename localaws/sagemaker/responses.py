@@ -10,7 +10,7 @@ import copy
 import datetime as dt
 from typing import Callable
 
-from ..protocol import offset_page
+from ..protocol import AwsError, offset_page
 from .models import SageMakerBackend
 
 
@@ -163,6 +163,15 @@ class SageMakerResponses:
             key = lambda t: t[field]  # noqa: E731
         trials.sort(key=key, reverse=p.get("SortOrder", "Descending") == "Descending")
         return _page(trials, p, "TrainingJobSummaries")
+
+    # ---------------------------------------------------------------- model monitoring
+    def list_monitoring_schedules(self, p, region):
+        """Model Monitor is not emulated, so no schedule can exist: the empty list is the true
+        answer (SDK cleanup helpers list schedules before deleting an endpoint)."""
+        return {"MonitoringScheduleSummaries": []}
+
+    def describe_monitoring_schedule(self, p, region):
+        raise AwsError("ResourceNotFound", f"Monitoring Schedule {p['MonitoringScheduleName']} not found.")
 
     # ---------------------------------------------------------------- tags
     def add_tags(self, p, region):
