@@ -23,7 +23,7 @@ def test_a_missing_python_is_reported_with_the_fix_not_passed():
 def test_kernels_are_not_started_on_a_disk_that_cannot_hold_them(monkeypatch, tmp_path):
     """A clean-clone run once failed after twenty minutes with "No space left on device"
     inside a kernel's pip install: the build now refuses first, saying how much is needed."""
-    missing = [dataclasses.replace(p, name=f"unbuilt-{p.name}") for p in platforms.PLATFORMS[:2]]
+    missing = [dataclasses.replace(p, name=f"unbuilt-{p.name}", disk_gb=2.8) for p in platforms.PLATFORMS[:2]]
     monkeypatch.setattr(platforms, "status", lambda p: "not built")
     monkeypatch.setattr(platforms, "find_python", lambda version: Path("/usr/bin/python3"))
     monkeypatch.setattr(platforms.shutil, "disk_usage", lambda path: SimpleNamespace(free=2e9))

@@ -46,6 +46,7 @@ class Platform:
     expect_sdk_stop: bool = False  # every notebook must stop at its SDK check, naming the fix
     emr: bool = False           # PySpark kernel as on EMR: `spark`/`sc` predefined, %matplot
     label: str = ""             # short column heading of the matrix tables
+    disk_gb: float = 1.0        # its virtualenv's size as measured from a clean clone (du -sh)
 
     @property
     def kernel(self) -> str:
@@ -65,16 +66,19 @@ class Platform:
 
 PLATFORMS = (
     Platform("sagemaker-distribution-3", "SageMaker Studio, SageMaker Distribution 3.x", "3.12", "sagemaker",
-             label="Studio 3.x"),
+             label="Studio 3.x", disk_gb=0.5),
     Platform("sagemaker-distribution-4", "SageMaker Studio, SageMaker Distribution 4.x as shipped (SDK v3)",
-             "3.12", "sagemaker", steps=("image.txt",), expect_sdk_stop=True, label="Studio 4.x"),
+             "3.12", "sagemaker", steps=("image.txt",), expect_sdk_stop=True, label="Studio 4.x",
+             disk_gb=6.2),
     Platform("sagemaker-distribution-4-sdk-v2", "SageMaker Studio, SageMaker Distribution 4.x after "
              "%pip install 'sagemaker>=2.245,<3'", "3.12", "sagemaker", folder="sagemaker-distribution-4",
-             label="Studio 4.x + SDK v2"),
+             label="Studio 4.x + SDK v2", disk_gb=6.2),
     Platform("notebook-instance", "SageMaker notebook instance, conda_python3", "3.10", "sagemaker",
-             label="notebook instance"),
+             label="notebook instance", disk_gb=1.3),
+    # 0.5 GB of kernel, plus the notebook-scoped virtualenvs its sessions install
+    # (tensorflow-cpu among them) while the matrix runs
     Platform("emr-7", "EMR 7.x, PySpark kernel (EMR Studio)", "3.9", "spark", steps=("image.txt",), emr=True,
-             label="EMR 7"),
+             label="EMR 7", disk_gb=3.0),
 )
 BY_NAME = {p.name: p for p in PLATFORMS}
 
@@ -121,10 +125,10 @@ def status(platform: Platform) -> str | None:
     return None
 
 
-# Disk a kernel takes while it is built (the virtualenv plus pip's unpacked wheels), with
-# room to spare. A run that filled the disk failed halfway through a pip install with
-# "No space left on device", after twenty minutes of tests.
-GB_PER_KERNEL = 3.5
+# A run that filled the disk failed halfway through a pip install with "No space left on
+# device", after twenty minutes of tests. Each kernel's measured size (Platform.disk_gb; 14.7
+# GB for the five on 2026-12-02), with this much room for pip's unpacked wheels on top:
+DISK_MARGIN = 1.25
 
 
 class NotEnoughDisk(Exception):
@@ -134,7 +138,7 @@ class NotEnoughDisk(Exception):
 def check_free_space(platforms: list[Platform], where: Path = BUILD) -> None:
     """Refuse to start builds the disk cannot hold, saying how much is needed and where."""
     pending = [p for p in platforms if status(p) is not None and not isinstance(_python_or_none(p), Exception)]
-    needed = GB_PER_KERNEL * len(pending)
+    needed = DISK_MARGIN * sum(p.disk_gb for p in pending)
     probe = where
     while not probe.exists():
         probe = probe.parent
