@@ -17,7 +17,8 @@ def test_report_shows_metrics_failures_and_plots(tmp_path, monkeypatch):
     monkeypatch.setattr(matrix, "LAST_RUN", tmp_path / "no-matrix-yet")
     passed, failed = "chapter03_regression/1_sklearn_linear_regression.ipynb", "chapter03_regression/2_spark_linear_regression.ipynb"
     (tmp_path / "results.json").write_text(json.dumps([
-        {"notebook": passed, "seconds": 4.2, "error": None, "metrics": {"r2": 0.661, "rmse": 4.98}, "leftovers": {}},
+        {"notebook": passed, "seconds": 4.2, "error": None, "metrics": {"r2": 0.661, "rmse": 4.98,
+         "r2_over_splits": {"mean": 0.694, "std": 0.065, "splits": 50}}, "leftovers": {}},
         {"notebook": failed, "seconds": 9.0, "error": "ValueError: boom", "metrics": {}, "leftovers": {}},
     ]))
     executed = tmp_path / "executed" / passed
@@ -29,6 +30,7 @@ def test_report_shows_metrics_failures_and_plots(tmp_path, monkeypatch):
     page = report.write(tmp_path).read_text()
     assert "Chapter 3 · Predicting house value with linear regression" in page  # from the real notebook
     assert "0.661" in page and "0.695" in page and "0.55 – 0.9" in page       # run, book, band
+    assert "0.694 ± 0.065 over 50 splits" in page and "typical (z = +0.0)" in page  # the book against the spread
     assert "1 of 2 notebooks passed" in page and "ValueError: boom" in page
     assert f"data:image/png;base64,{PNG}" in page
     assert (tmp_path / "executed" / passed).with_suffix(".html").exists()
@@ -43,3 +45,13 @@ def test_report_shows_the_last_platform_matrix(tmp_path, monkeypatch):
                                        "skipped": None}))
     page = report.write(tmp_path).read_text()
     assert "The platform matrix" in page and "emr-7" in page and "ok 31 s" in page
+
+
+def test_the_book_against_the_spread_of_repeated_splits():
+    from tools import figures
+
+    measured = {"r2_over_splits": {"mean": 0.70, "std": 0.05, "splits": 50}}
+    assert figures.book_against_spread(0.72, measured, "r2") == "typical (z = +0.4)"
+    assert figures.book_against_spread(0.85, measured, "r2") == "high for one split (z = +3.0)"
+    assert figures.book_against_spread(0.55, measured, "r2") == "low for one split (z = -3.0)"
+    assert figures.book_against_spread(0.72, {}, "r2") == "" and figures.spread({"r2": 0.7}, "r2") is None

@@ -95,8 +95,8 @@ def write(out: Path) -> Path:
     for chapter, rows in chapters.items():
         paths = [ROOT / r["notebook"] for r in rows]
         parts.append(f"<h2 id='{chapter}'>{html.escape(chapter_title(paths))}</h2><table>"
-                     "<tr><th>notebook</th><th>way</th><th>metric</th><th>this run</th><th>book</th>"
-                     "<th>band</th><th>time</th><th>status</th></tr>")
+                     "<tr><th>notebook</th><th>way</th><th>metric</th><th>this run</th><th>over repeated splits</th>"
+                     "<th>book</th><th>book vs. spread</th><th>band</th><th>time</th><th>status</th></tr>")
         gallery = []
         for r in rows:
             executed = out / "executed" / r["notebook"]
@@ -114,13 +114,16 @@ def write(out: Path) -> Path:
                 parts.append(
                     f"<tr><td>{link if first else ''}</td><td>{html.escape(expected.get('way', '')) if first else ''}</td>"
                     f"<td>{html.escape(metric)}</td><td class=num>{_number(r['metrics'].get(metric))}</td>"
-                    f"<td class=num>{_number(band.get('book'))}</td><td class=muted>{band_text}</td>"
+                    f"<td class=num>{html.escape(figures.spread_text(r['metrics'], metric))}</td>"
+                    f"<td class=num>{_number(band.get('book'))}</td>"
+                    f"<td>{html.escape(figures.book_against_spread(band.get('book'), r['metrics'], metric))}</td>"
+                    f"<td class=muted>{band_text}</td>"
                     f"<td class=num>{r['seconds'] if first else ''}{' s' if first else ''}</td>"
                     f"<td>{status if first else ''}</td></tr>")
             if not ok:
                 log = out / "logs" / r["notebook"].replace(".ipynb", ".log")
                 problem = r["error"] or f"left running: {r['leftovers']}"
-                parts.append(f"<tr><td colspan=8><pre>{html.escape(problem)}</pre>"
+                parts.append(f"<tr><td colspan=10><pre>{html.escape(problem)}</pre>"
                              f"<a href='{log.relative_to(out)}'>full log</a></td></tr>")
             gallery += [(Path(r["notebook"]).stem, png) for png in images(executed)]
         parts.append("</table>")

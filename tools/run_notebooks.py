@@ -153,8 +153,10 @@ def table(results: list[Result]) -> str:
         for i, metric in enumerate(names or [""]):
             value = r.metrics.get(metric)
             book = expected.get("metrics", {}).get(metric, {}).get("book")
-            rows.append((r.notebook if i == 0 else "", expected.get("way", "") if i == 0 else "", metric,
-                         "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value),
+            shown = "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+            if figures.spread(r.metrics, metric):
+                shown += f" ({figures.spread_text(r.metrics, metric)})"
+            rows.append((r.notebook if i == 0 else "", expected.get("way", "") if i == 0 else "", metric, shown,
                          "" if book is None else str(book), status if i == 0 else ""))
     from tools.matrix import aligned
 

@@ -35,6 +35,28 @@ def read_metrics(notebook: Path, metrics_dir: Path | None = None) -> dict | None
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def spread(measured: dict, name: str) -> dict | None:
+    """{"mean", "std", "splits"} when the notebook also scored `name` over repeated splits
+    (it records them as `<name>_over_splits`), else None."""
+    value = measured.get(f"{name}_over_splits")
+    return value if isinstance(value, dict) and {"mean", "std", "splits"} <= set(value) else None
+
+
+def spread_text(measured: dict, name: str) -> str:
+    found = spread(measured, name)
+    return "" if not found else f"{found['mean']:.3f} ± {found['std']:.3f} over {found['splits']} splits"
+
+
+def book_against_spread(book: float | None, measured: dict, name: str) -> str:
+    """Where the book's figure falls in this run's spread: within two standard deviations of
+    the mean is a typical result of one split; beyond, the book's split (or data) was unusual."""
+    found = spread(measured, name)
+    if book is None or not found or not found["std"]:
+        return ""
+    z = (book - found["mean"]) / found["std"]
+    return f"typical (z = {z:+.1f})" if abs(z) <= 2 else f"{'high' if z > 0 else 'low'} for one split (z = {z:+.1f})"
+
+
 def out_of_band(expected: dict, measured: dict) -> list[str]:
     """Messages for each expected metric that is missing or outside its band."""
     problems = []
