@@ -88,6 +88,8 @@ def jvm_peak_rss_mb(spark) -> float | None:
 def spark_peak_heap_mb(spark) -> float | None:
     """Spark's own record of the driver's peak JVM heap (executor metrics, REST API)."""
     sc = spark.sparkContext
+    if not sc.uiWebUrl:  # the UI is off (spark.ui.enabled=false, as tools/spark-conf sets): no REST API
+        return None
     try:
         url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
         with urllib.request.urlopen(url, timeout=10) as response:
