@@ -128,6 +128,34 @@ def test_selectable_output_follows_the_container(tmp_path):
     assert unsupported.value.status == 415
 
 
+def test_a_pickled_booster_is_hosted_and_a_pickle_of_anything_else_is_refused(tmp_path):
+    """The 0.90/1.x containers pickled the Booster and load pickles first (sagemaker-xgboost-container
+    serve_utils.get_loaded_booster); localaws unpickles only a Booster, so an archive cannot run code."""
+    import pickle
+
+    import xgboost as xgb
+
+    X, y = clicks(200)
+    booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(X, label=y), 3)
+    (tmp_path / "pickled").mkdir()
+    (tmp_path / "pickled" / "xgboost-model").write_bytes(pickle.dumps(booster, protocol=3))
+    hosted = xgb_algo.load(tmp_path / "pickled", {})
+    answer = hosted.predict(csv_bytes(X[:3]), "text/csv", None)[0].decode().split(",")
+    assert np.allclose([float(v) for v in answer], booster.predict(xgb.DMatrix(X[:3])), atol=1e-6)
+
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "xgboost-model").write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(ClientError, match="loads only pickled xgboost Boosters"):
+        xgb_algo.load(tmp_path / "evil", {})
+    assert not marker.exists()
+
+
 def test_the_books_silent_hyperparameter_is_refused_with_a_hint():
     with pytest.raises(ClientError, match="verbosity"):
         hp(objective="binary:logistic", num_round=5, silent=0)
@@ -142,6 +170,8 @@ def test_the_books_silent_hyperparameter_is_refused_with_a_hint():
     ({"num_round": "5", "max_depth": "-1"}, "Hyperparameter max_depth: -1 is not in [0, +inf)"),
     ({"num_round": "5.0"}, "Hyperparameter num_round: could not parse value"),  # int("5.0") fails there too
     ({"num_round": "5", "eta": "inf"}, "Hyperparameter eta: inf is not in [0, 1]"),
+    ({"num_round": "5", "sagemaker_program": '"train.py"'},
+     "Extraneous hyperparameter found: sagemaker_program; this is XGBoost script mode"),
 ])
 def test_bad_hyperparameters_are_worded_as_the_container_words_them(raw, message):
     with pytest.raises(ClientError) as refused:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,12 @@ OBJECTIVES = {
     "reg:absoluteerror", "survival:cox", "survival:aft"}
 ALIASES = {"learning_rate": "eta", "min_split_loss": "gamma", "reg_lambda": "lambda", "reg_alpha": "alpha"}
 WORDING = TOOLKIT  # the container validates with sagemaker-algorithm-toolkit
-HINTS = {"silent": "XGBoost 1.0 replaced 'silent' with 'verbosity' (0 = silent)"}
+HINTS = {"silent": "XGBoost 1.0 replaced 'silent' with 'verbosity' (0 = silent)",
+         # sagemaker.xgboost.XGBoost(entry_point=...) sends these: AWS runs the script, localaws cannot yet
+         **{name: "this is XGBoost script mode (an entry_point script), which localaws does not emulate: it "
+                  "runs SageMaker's built-in XGBoost algorithm only; use the Estimator with the xgboost image "
+                  "and hyperparameters, or run the script against AWS"
+            for name in ("sagemaker_program", "sagemaker_submit_directory")}}
 
 
 def _unit() -> H:
@@ -288,10 +294,44 @@ def load(model_dir: Path, environment: dict | None = None) -> XGBoostModel:
     path = model_dir / MODEL_FILE if (model_dir / MODEL_FILE).exists() else (files[0] if files else None)
     if path is None:
         raise ClientError("model.tar.gz holds no model file (expected 'xgboost-model')")
-    booster = xgb.Booster()
-    try:
-        with xgb.config_context(verbosity=0):  # quiet about guessing the format from no extension
-            booster.load_model(str(path))
-    except xgb.core.XGBoostError as err:
-        raise ClientError(f"Model at {path.name} cannot be loaded: {err}") from None
+    booster = _unpickled_booster(path)
+    if booster is None:
+        booster = xgb.Booster()
+        try:
+            with xgb.config_context(verbosity=0):  # quiet about guessing the format from no extension
+                booster.load_model(str(path))
+        except xgb.core.XGBoostError as err:
+            raise ClientError(f"Model at {path.name} cannot be loaded: {err}") from None
     return XGBoostModel(booster, environment or {})
+
+
+class _BoosterOnly(pickle.Unpickler):
+    """Unpickles an xgboost Booster and nothing else: no other class, no function call."""
+    ALLOWED = {("xgboost.core", "Booster"), ("builtins", "bytearray")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise ClientError(f"the model file is a pickle of {module}.{name}: localaws loads only pickled "
+                              "xgboost Boosters (a pickle can run any code)")
+        return super().find_class(module, name)
+
+
+def _unpickled_booster(path: Path):
+    """A Booster pickled as the 0.90 and 1.x containers (and many users' own scripts) saved it;
+    the container's serve_utils.get_loaded_booster tries pickle.load before load_model. None
+    when the file is not a pickle (protocol 2 or later starts with 0x80)."""
+    import xgboost as xgb
+
+    data = path.read_bytes()
+    if not data.startswith(b"\x80"):
+        return None
+    try:
+        with xgb.config_context(verbosity=0):
+            booster = _BoosterOnly(io.BytesIO(data)).load()
+    except ClientError:
+        raise
+    except Exception as err:
+        raise ClientError(f"Model at {path.name} cannot be loaded: {type(err).__name__}: {err}") from None
+    if not isinstance(booster, xgb.Booster):
+        raise ClientError(f"Model at {path.name} is a pickle but not of an xgboost Booster")
+    return booster
