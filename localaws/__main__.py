@@ -1,7 +1,7 @@
 """Command line of the offline AWS.
 
     python -m localaws serve [--port 4567] [--moto-port 4566]   # until Ctrl-C
-    python -m localaws run [--strict] [--iam enforce|warn|off] -- COMMAND [ARG ...]
+    python -m localaws run [--strict] [--iam enforce|warn|off] [--job-seconds N] -- COMMAND [ARG ...]
                                                                 # COMMAND with AWS emulated
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _serve(args) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     emulator = Emulator(port=args.port, moto_port=args.moto_port, strict=args.strict, echo_logs=args.verbose,
-                        iam=args.iam)
+                        iam=args.iam, job_seconds=args.job_seconds)
     try:
         emulator.start()
     except PortInUse as err:
@@ -52,7 +52,7 @@ def _run(args) -> int:
         print("localaws run: give a command after --, e.g. python -m localaws run -- jupyter lab",
               file=sys.stderr)
         return 2
-    with Emulator(strict=args.strict, echo_logs=args.verbose, iam=args.iam) as emulator:
+    with Emulator(strict=args.strict, echo_logs=args.verbose, iam=args.iam, job_seconds=args.job_seconds) as emulator:
         env = {**os.environ, **emulator.env}
         env.pop("AWS_PROFILE", None)
         try:
@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--iam", choices=Emulator.IAM_MODES, default="enforce",
                         help="enforce (default): run as the course's role (course_iam/) and refuse what its "
                              "policies do not allow, as AWS would; warn: allow but log each such call; off")
+    common.add_argument("--job-seconds", type=float, default=0.0, metavar="N",
+                        help="the realistic clock: Create* calls return at once and each SageMaker job, "
+                             "endpoint and transform spends at least N seconds InProgress/Creating, so waiters "
+                             "and Stopping can be seen (default 0: jobs are done when Create* returns)")
     parser = argparse.ArgumentParser(prog="python -m localaws", description="Offline AWS for the book's notebooks")
     commands = parser.add_subparsers(dest="action", required=True)
     serve = commands.add_parser("serve", parents=[common],

@@ -134,7 +134,7 @@ class Emulator:
 
     def __init__(self, port: int = 0, moto_port: int = 0, workdir: str | None = None,
                  strict: bool = False, echo_logs: bool = False, sync_seconds: float = 50.0,
-                 iam: str = "enforce"):
+                 iam: str = "enforce", job_seconds: float = 0.0):
         if iam not in self.IAM_MODES:
             raise ValueError(f"iam must be one of {self.IAM_MODES}, not {iam!r}")
         self.iam_mode = iam
@@ -142,6 +142,7 @@ class Emulator:
         self._caller: dict[str, str] = {}
         self.port, self.moto_port = port, moto_port
         self.strict, self.echo_logs, self.sync_seconds = strict, echo_logs, sync_seconds
+        self.job_seconds = job_seconds  # > 0: the realistic clock (see localaws.sagemaker.models)
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="localaws-"))
         self.moto: HttpServer | None = None

@@ -8,7 +8,8 @@ from .runtime import RuntimeHandlers
 
 
 def build(emulator) -> dict:
-    backend = SageMakerBackend(emulator.s3, emulator.logs, emulator.workdir, emulator.sync_seconds)
+    backend = SageMakerBackend(emulator.s3, emulator.logs, emulator.workdir, emulator.sync_seconds,
+                               getattr(emulator, "job_seconds", 0.0))
     control = JsonProtocolService("sagemaker", SageMakerResponses(backend), strict=emulator.strict)
     control.endpoint_variables = ("AWS_ENDPOINT_URL_SAGEMAKER",)
     control.leftovers = backend.leftovers

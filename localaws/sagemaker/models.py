@@ -5,6 +5,11 @@ Each resource is kept as the dict its Describe* call returns, updated as it move
 its statuses. Jobs run on a worker thread; a Create* call waits for its job (up to
 `sync_seconds`) so that with small data it returns a finished job and the SDK's waiters
 have nothing to wait for, while a long job simply stays InProgress until it is done.
+
+With `job_seconds` > 0 (`localaws run --job-seconds N`), the realistic clock: Create*
+returns at once and every job, endpoint and transform spends at least N seconds in its
+first state (InProgress / Creating) before its work, so waiters, `Stopping` and "not
+finished yet" paths can be exercised; a stop during that time ends the job Stopped.
 """
 from __future__ import annotations
 
@@ -125,8 +130,9 @@ class LoadedModel:
 
 
 class SageMakerBackend:
-    def __init__(self, s3: S3, logs: Logs, workdir: Path, sync_seconds: float = 50.0):
-        self.s3, self.logs, self.workdir, self.sync_seconds = s3, logs, Path(workdir), sync_seconds
+    def __init__(self, s3: S3, logs: Logs, workdir: Path, sync_seconds: float = 50.0, job_seconds: float = 0.0):
+        self.s3, self.logs, self.workdir, self.job_seconds = s3, logs, Path(workdir), job_seconds
+        self.sync_seconds = 0.0 if job_seconds > 0 else sync_seconds
         self.lock = threading.RLock()
         self.training_jobs: dict[str, dict] = {}
         self.models: dict[str, dict] = {}
@@ -140,6 +146,15 @@ class SageMakerBackend:
         self.stop_requested: set[str] = set()
         self.workers: set[threading.Thread] = set()  # jobs, endpoints and tuning still running
         self.closing = False
+
+    def _hold(self, stop_reason: Callable[[], str | None] = lambda: None) -> None:
+        """The realistic clock's wait in a resource's first state (no-op by default)."""
+        deadline = time.monotonic() + self.job_seconds
+        while time.monotonic() < deadline:
+            reason = stop_reason() or ("Stopped" if self.closing else None)
+            if reason:
+                raise Stopped(reason)
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def shutdown(self, seconds: float = 0.5) -> None:
         """The emulator is stopping: every running job is told to end, the processes jobs
@@ -262,6 +277,7 @@ class SageMakerBackend:
         job["TrainingStartTime"] = started
         try:
             self._secondary(job, "Starting", "Preparing the instances for training")
+            self._hold(stop_reason)
             image = job["AlgorithmSpecification"].get("TrainingImage") or job["AlgorithmSpecification"]["AlgorithmName"]
             algorithm = algorithms.for_image(image)
             log(f"[localaws] {algorithms.repository_of(image)} computed by {algorithm.__name__}")
@@ -442,6 +458,7 @@ class SageMakerBackend:
                                f"AllTraffic/{int(time.time())}")
         loaded: dict[str, LoadedModel] = {}
         try:
+            self._hold()
             for variant in config["ProductionVariants"]:
                 model = self.model(variant["ModelName"])
                 loaded[variant["VariantName"]] = LoadedModel(model, self.s3, self.workdir)
@@ -528,10 +545,13 @@ class SageMakerBackend:
             batch_environment = {**job["Environment"], "SAGEMAKER_BATCH": "true",
                                  "SAGEMAKER_MAX_PAYLOAD_IN_MB": str(job["MaxPayloadInMB"]),
                                  "SAGEMAKER_BATCH_STRATEGY": job["BatchStrategy"].upper()}
+            self._hold()
             model = LoadedModel(self.model(job["ModelName"]), self.s3, self.workdir, batch_environment)
             log(f"[localaws] model {job['ModelName']} loaded ({model.algorithm.__name__})")
             transform.run(job, self.s3, model, log)
             job["TransformJobStatus"] = "Completed"
+        except Stopped:  # the emulator stopped during the realistic clock's wait
+            job["TransformJobStatus"] = "Stopped"
         except Exception as err:
             job["FailureReason"] = failure_reason(err)
             job["TransformJobStatus"] = "Failed"
