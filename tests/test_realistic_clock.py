@@ -65,3 +65,25 @@ def test_stopping_can_be_seen_and_ends_stopped(slow):
     sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="clock-stop",
                                                             WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     assert sm.describe_training_job(TrainingJobName="clock-stop")["TrainingJobStatus"] == "Stopped"
+
+
+def test_an_endpoint_is_creating_first_then_in_service(slow):
+    sm = slow("sagemaker")
+    sm.create_training_job(**request(slow, "clock-for-endpoint"))
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="clock-for-endpoint",
+                                                            WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    artifacts = sm.describe_training_job(TrainingJobName="clock-for-endpoint")["ModelArtifacts"]["S3ModelArtifacts"]
+    sm.create_model(ModelName="clock-model", ExecutionRoleArn=slow.role,
+                    PrimaryContainer={"Image": LINEAR_LEARNER, "ModelDataUrl": artifacts})
+    sm.create_endpoint_config(EndpointConfigName="clock-config", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "clock-model", "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large"}])
+    started = time.monotonic()
+    sm.create_endpoint(EndpointName="clock-endpoint", EndpointConfigName="clock-config")
+    assert sm.describe_endpoint(EndpointName="clock-endpoint")["EndpointStatus"] == "Creating"
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="clock-endpoint",
+                                              WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    assert time.monotonic() - started >= HOLD
+    sm.delete_endpoint(EndpointName="clock-endpoint")
+    sm.delete_endpoint_config(EndpointConfigName="clock-config")
+    sm.delete_model(ModelName="clock-model")
