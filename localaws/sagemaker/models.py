@@ -30,7 +30,7 @@ from typing import Callable
 from ..paths import inside
 from ..storage import S3, Logs, LogStream
 from . import algorithms, quotas, transform, tuning
-from .algorithms.base import FIRST_PARTY, PROCESS_GROUPS, Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
+from .algorithms.base import FIRST_PARTY, Channel, ProcessGroups, ClientError, Stopped, TrainingContext, parse_hyperparameters
 from .exceptions import already_exists, in_use, invalid, not_found
 
 ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
@@ -145,6 +145,7 @@ class SageMakerBackend:
         self.tags: dict[str, list[dict]] = {}
         self.stop_requested: set[str] = set()
         self.workers: set[threading.Thread] = set()  # jobs, endpoints and tuning still running
+        self.processes = ProcessGroups()  # what this emulator's jobs started (script mode)
         self.closing = False
 
     def _hold(self, stop_reason: Callable[[], str | None] = lambda: None) -> None:
@@ -162,7 +163,7 @@ class SageMakerBackend:
         In-process work (xgboost rounds, Keras epochs) ends with the process; jobs get up to
         `seconds` to record their Stopped status first."""
         self.closing = True
-        PROCESS_GROUPS.end_all(grace=1.0)
+        self.processes.end_all(grace=1.0)
         deadline = time.monotonic() + seconds
         for worker in list(self.workers):
             worker.join(max(0.0, deadline - time.monotonic()))
@@ -297,7 +298,7 @@ class SageMakerBackend:
                 resources = job["ResourceConfig"]
                 context = TrainingContext(name, self.s3, output_dir, resources.get("InstanceType", ""),
                                           resources.get("InstanceCount", 1), job.get("Environment", {}), image,
-                                          stop_reason=stop_reason)
+                                          stop_reason=stop_reason, processes=self.processes)
                 metrics = dict(algorithm.train(channels, hyperparameters, model_dir, log, context=context) or {})
                 metrics.update(metrics_from_log(job["AlgorithmSpecification"].get("MetricDefinitions"), log.lines))
                 self._secondary(job, "Uploading", "Uploading generated training model")

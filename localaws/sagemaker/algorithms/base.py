@@ -55,8 +55,8 @@ class Stopped(Exception):
 
 
 class ProcessGroups:
-    """Every process group a job started (a script-mode script and its children), so that
-    an emulator that stops can end them all: nothing a job started outlives localaws."""
+    """Every process group an emulator's jobs started (a script-mode script and its children),
+    so that the emulator can end them all when it stops: nothing a job started outlives it."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -98,9 +98,6 @@ def _group_alive(pgid: int) -> bool:
         return False
 
 
-PROCESS_GROUPS = ProcessGroups()
-
-
 def _never() -> str | None:
     return None
 
@@ -139,6 +136,7 @@ class TrainingContext:
     environment: dict = field(default_factory=dict)
     image: str = ""                  # the training image URI; its tag is the container version
     stop_reason: Callable[[], str | None] = _never  # "Stopped" / "MaxRuntimeExceeded" once it must end
+    processes: ProcessGroups = field(default_factory=ProcessGroups)  # the emulator's, to end them all at stop
 
     def check_stop(self) -> None:
         reason = self.stop_reason()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ...paths import inside
 from ...protocol import AwsError
-from .base import PROCESS_GROUPS, Channel, ClientError, Log, TrainingContext
+from .base import Channel, ClientError, Log, ProcessGroups, TrainingContext
 
 REPOSITORIES = ("tensorflow-training",)
 HYPERPARAMETERS = None  # framework container: the raw strings, as the SDK sent them
@@ -146,16 +146,17 @@ GRACE_SECONDS = 2  # SIGTERM, then SIGKILL this much later (AWS waits 120 s; off
 
 
 def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, multi: bool,
-             stop_reason=lambda: None) -> tuple[int, list[str]]:
+             stop_reason=lambda: None, processes: ProcessGroups | None = None) -> tuple[int, list[str]]:
     """Run the script on one "host", copying its output into the log line by line; end the
     process (SIGTERM, then SIGKILL) as soon as `stop_reason()` names a reason."""
     tail: list[str] = []
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, errors="replace", start_new_session=True)
-    PROCESS_GROUPS.add(process.pid)  # its own session: the group id is its pid
+    processes = processes or ProcessGroups()
+    processes.add(process.pid)  # its own session: the group id is its pid
 
     def signal_group(signum: int) -> None:  # the script and whatever it started
-        PROCESS_GROUPS.signal(process.pid, signum)
+        processes.signal(process.pid, signum)
 
     def watch() -> None:
         while process.poll() is None:
@@ -176,7 +177,7 @@ def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, mult
         tail = (tail + [line])[-TAIL_LINES:]
     code = process.wait()
     signal_group(signal.SIGKILL)  # children that outlived the script
-    PROCESS_GROUPS.discard(process.pid)
+    processes.discard(process.pid)
     return code, tail
 
 
@@ -227,7 +228,8 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
         host_output.mkdir(parents=True, exist_ok=True)
         env = host_environment(host, hosts, channels, user_hps, host_model, host_output, code_dir,
                                context, tf_configs[index])
-        results[host] = run_host(command, env, code_dir, locked_log, host, count > 1, context.stop_reason)
+        results[host] = run_host(command, env, code_dir, locked_log, host, count > 1, context.stop_reason,
+                                 context.processes)
 
     threads = [threading.Thread(target=run, args=(i,), name=f"{context.job_name}-{h}") for i, h in enumerate(hosts)]
     for thread in threads:
