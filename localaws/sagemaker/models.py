@@ -656,8 +656,7 @@ class SageMakerBackend:
         with self.lock:
             counters["InProgress"] += 1
             objectives["Pending"] += 1
-        hyperparameters = {**definition.get("StaticHyperParameters", {}), **values,
-                           "_tuning_objective_metric": objective["MetricName"]}
+        hyperparameters = {**definition["StaticHyperParameters"], **values}  # carries _tuning_objective_metric
         request = {k: definition[k] for k in ("AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
                                              "ResourceConfig", "StoppingCondition", "VpcConfig", "Environment",
                                              "EnableNetworkIsolation", "CheckpointConfig") if k in definition}
