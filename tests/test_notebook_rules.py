@@ -1,10 +1,17 @@
-"""Every notebook follows the skeleton of DESIGN.md §3 and holds no emulator code."""
+"""Every notebook follows the skeleton CONTRIBUTING.md describes and holds no emulator code.
+
+Each rule is a function that lists what it finds, so the `*_bites` tests can show it
+finding the fault in a broken copy: a rule that cannot fail checks nothing (issue 20).
+"""
 from __future__ import annotations
 
+import ast
 import re
+import types
 
 import nbformat
 import pytest
+from packaging.version import Version
 
 from tools.matrix import SDK_CHECK, SDK_INSTALL_LINE, is_emr_cell
 from tools.notebooks import ROOT, all_notebooks, problems
@@ -40,15 +47,31 @@ def test_no_emulator_code_or_hard_coded_aws_names(notebook):
             assert not pattern.search(cell.source), f"{what} in cell:\n{cell.source}"
 
 
+def unintroduced_code_cells(nb) -> list[str]:
+    """Code cells with no prose right before them. The parameters cell (introduced by its
+    heading) and `emr` cells (the `%matplot` after a plot, explained once per notebook) are
+    exempt."""
+    return [cell.source.splitlines()[0] for before, cell in zip(nb.cells, nb.cells[1:])
+            if cell.cell_type == "code" and before.cell_type != "markdown"
+            and "parameters" not in cell.metadata.get("tags", []) and not is_emr_cell(cell)]
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_code_cell_is_introduced_by_prose(notebook):
     nb = nbformat.read(notebook, as_version=4)
-    for before, cell in zip(nb.cells, nb.cells[1:]):
-        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
-            assert before.cell_type == "markdown" or before.cell_type == "code", "cell order"
+    assert unintroduced_code_cells(nb) == [], "add a sentence on why before each of these cells"
     markdown = sum(c.cell_type == "markdown" for c in nb.cells)
     code = sum(c.cell_type == "code" for c in nb.cells)
     assert markdown >= code * 0.7, f"{markdown} prose cells for {code} code cells: explain more"
+
+
+def test_the_prose_rule_bites_on_a_plot_with_no_sentence_before_it():
+    """The old form of this rule (`markdown or code`) passed 03/3's unexplained plot."""
+    nb = nbformat.read(ROOT / "chapter03_regression" / "3_sagemaker_linear_learner.ipynb", as_version=4)
+    plot = next(i for i, c in enumerate(nb.cells) if 'kind="scatter"' in c.source)
+    assert nb.cells[plot - 1].cell_type == "markdown"
+    del nb.cells[plot - 1]
+    assert unintroduced_code_cells(nb) == [nb.cells[plot - 1].source.splitlines()[0]]
 
 
 
@@ -104,3 +127,79 @@ def test_a_notebook_on_a_synthetic_sample_says_so(notebook):
         nb = nbformat.read(notebook, as_version=4)
         prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
         assert "synthetic" in prose, f"reads {used} but never says the sample is synthetic"
+
+
+def version_checks(source: str):
+    """Each version check in a cell as (condition, accepted-when-true): `assert cond, ...`
+    accepts when cond holds; `if cond: raise ...` accepts when it does not."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assert):
+            condition, accepts_when = node.test, True
+        elif isinstance(node, ast.If) and any(isinstance(n, ast.Raise) for n in node.body):
+            condition, accepts_when = node.test, False
+        else:
+            continue
+        text = ast.unparse(condition)
+        if "__version__" in text or "version_info" in text or "version(" in text:
+            yield text, accepts_when
+
+
+def _probe_versions(condition: str) -> list[str]:
+    """Versions around every threshold the condition names, and far from them."""
+    thresholds = re.findall(r"\((\d+(?:, \d+)+)\)", condition) + re.findall(r"['\"](\d+(?:\.\d+)*)\.?['\"]", condition)
+    probes = {"0.1", "1.0", "2.0", "3.0", "9.0", "10.0", "100.0"}
+    for threshold in thresholds:
+        parts = [int(p) for p in re.split(r"[.,]\s*", threshold)]
+        for delta in (-1, 0, 1):
+            bumped = parts[:-1] + [max(parts[-1] + delta, 0)]
+            probes.add(".".join(map(str, bumped)))
+        probes.add(f"{parts[0] + 1}.0")
+        probes.add(f"{parts[0] * 10 + 10}.0")
+    return sorted(probes, key=Version)
+
+
+def _accepts(condition: str, accepts_when: bool, probe: str) -> bool:
+    class Module(types.SimpleNamespace):
+        def __getattr__(self, name):        # tf.keras.__version__ and the like
+            return Module(__version__=probe)
+    names = {name: Module(__version__=probe) for name in re.findall(r"\b(\w+)\.", condition)}
+    names["sys"] = types.SimpleNamespace(version_info=tuple(int(p) for p in probe.split(".")) + (0,))
+    names.update(Version=Version, version=lambda distribution: probe, tuple=tuple, map=map, int=int)
+    return bool(eval(condition, names)) == accepts_when   # noqa: S307 - conditions from our notebooks
+
+
+def bad_version_checks(source: str) -> list[str]:
+    """Version checks that accept every version, refuse every version, or accept a set
+    with holes (a string comparison: "10.0" < "3")."""
+    bad = []
+    for condition, accepts_when in version_checks(source):
+        probes = _probe_versions(condition)
+        accepted = [_accepts(condition, accepts_when, probe) for probe in probes]
+        edges = sum(a != b for a, b in zip(accepted, accepted[1:]))
+        if all(accepted) or not any(accepted) or edges > 2 or (edges == 2 and accepted[0]):
+            bad.append(f"{condition}: accepts {[p for p, a in zip(probes, accepted) if a]}")
+    return bad
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_version_check_accepts_one_range_of_versions(notebook):
+    """Issue 20: `keras.__version__ >= "3"` compared strings and `int(boto3 major) >= 1`
+    could not fail. Each check is evaluated on versions around its own thresholds."""
+    found = [bad for cell in code_cells(notebook) if not cell.source.lstrip().startswith("%")
+             for bad in bad_version_checks(cell.source)]
+    assert found == []
+
+
+@pytest.mark.parametrize("check", [
+    'assert keras.__version__ >= "3", "Keras 3"',               # 08/1 before: a string comparison
+    'assert int(boto3.__version__.split(".")[0]) >= 0',         # true for every version
+    'if Version(version("sagemaker")) < Version("0"):\n    raise RuntimeError()',
+])
+def test_the_version_check_rule_bites(check):
+    assert bad_version_checks(check)
+
+
+def test_the_version_check_rule_passes_the_notebooks_real_checks():
+    assert bad_version_checks('assert int(keras.__version__.split(".")[0]) >= 3') == []
+    sdk_check = code_cells(ROOT / "chapter03_regression" / "3_sagemaker_linear_learner.ipynb")[0].source
+    assert len(list(version_checks(sdk_check))) == 1 and bad_version_checks(sdk_check) == []
