@@ -241,3 +241,44 @@ def test_ddl_creates_and_drops_catalog_entries(catalog):
     run(f"DROP TABLE {database}.house_prices")
     run(f"DROP DATABASE {database}")
     assert database not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]
+
+
+def test_ddl_reads_serdes_parquet_and_comments_through_sqlglot(catalog):
+    """DDL is parsed by sqlglot's Athena dialect (issue 20: the regular-expression parser
+    could backtrack on hostile input). The Glue entry has the SerDe, its properties, the
+    Parquet formats and the comments the statement gave."""
+    database = unique("serde").replace("-", "_")
+    glue = client("glue")
+    for sql in (f"CREATE DATABASE {database} COMMENT 'for the SerDe test'",
+                f"""CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.events (
+                      id bigint COMMENT 'the key', tags array<string>, price decimal(8, 2))
+                    ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+                    WITH SERDEPROPERTIES ('ignore.malformed.json'='true')
+                    LOCATION 's3://{catalog['bucket']}/events/'""",
+                f"CREATE EXTERNAL TABLE {database}.facts (n int) STORED AS PARQUET LOCATION 's3://{catalog['bucket']}/facts/'"):
+        query_id = start(catalog, sql)
+        assert execution(query_id)["Status"]["State"] == "SUCCEEDED", execution(query_id)["Status"]
+    assert glue.get_database(Name=database)["Database"]["Description"] == "for the SerDe test"
+    events = glue.get_table(DatabaseName=database, Name="events")["Table"]["StorageDescriptor"]
+    assert events["SerdeInfo"] == {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+                                   "Parameters": {"ignore.malformed.json": "true"}}
+    assert events["Columns"] == [{"Name": "id", "Type": "bigint", "Comment": "the key"},
+                                 {"Name": "tags", "Type": "array<string>"},
+                                 {"Name": "price", "Type": "decimal(8,2)"}]
+    facts = glue.get_table(DatabaseName=database, Name="facts")["Table"]["StorageDescriptor"]
+    assert facts["InputFormat"].endswith("MapredParquetInputFormat")
+    failed = start(catalog, f"CREATE EXTERNAL TABLE {database}.facts (n int) LOCATION 's3://{catalog['bucket']}/facts/'")
+    assert execution(failed)["Status"]["StateChangeReason"] == "EXECUTION_ERROR: Table facts already exists"
+    query_id = start(catalog, f"DROP DATABASE {database} CASCADE")
+    assert execution(query_id)["Status"]["State"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE EXTERNAL TABLE t (a int LOCATION 's3://x/y/'",                      # unclosed column list
+    "CREATE EXTERNAL TABLE t (a " + "array<" * 3000 + "int" + ">" * 3000 + ") LOCATION 's3://x/y/'",
+    "CREATE EXTERNAL TABLE t (" + ", ".join(f"c{i} int COMMENT '" + "'" * 2 for i in range(2000)),
+])
+def test_malformed_ddl_fails_as_a_syntax_error(catalog, sql):
+    query_id = start(catalog, sql)
+    status = execution(query_id)["Status"]
+    assert status["State"] == "FAILED" and status["StateChangeReason"].startswith("SYNTAX_ERROR"), status

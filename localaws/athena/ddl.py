@@ -1,158 +1,163 @@
 """Athena's DDL for the catalog, written through to Glue: what the book types in Athena's
 query editor to create its table.
 
-    CREATE DATABASE [IF NOT EXISTS] db
-    CREATE EXTERNAL TABLE [IF NOT EXISTS] [db.]name (col type, ...)
+    CREATE DATABASE [IF NOT EXISTS] db [COMMENT '...']
+    CREATE EXTERNAL TABLE [IF NOT EXISTS] [db.]name (col type [COMMENT '...'], ...)
         [ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' | ROW FORMAT SERDE '...' [WITH SERDEPROPERTIES (...)]]
         [STORED AS TEXTFILE | PARQUET] LOCATION 's3://...' [TBLPROPERTIES ('k'='v', ...)]
     DROP TABLE [IF EXISTS] [db.]name
     DROP DATABASE [IF EXISTS] db [CASCADE]
 
+The statement is parsed by sqlglot (Athena's dialect, which reads Hive DDL), so its cost is
+linear in its length and a hostile statement cannot make a regular expression backtrack.
 Partitions (PARTITIONED BY, MSCK REPAIR) and ALTER TABLE are not emulated.
 """
 from __future__ import annotations
 
-import re
-
 from .exceptions import QueryFailed
 
-FLAGS = re.IGNORECASE | re.DOTALL
-NAME = r"`?(\w+)`?"
-QUALIFIED = rf"(?:{NAME}\.)?{NAME}"
 TEXT = {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
         "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
         "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"}
 PARQUET = {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"}
+SUPPORTED = ("localaws runs SELECT, CREATE/DROP DATABASE and CREATE EXTERNAL/DROP TABLE statements; "
+             "use the Glue API for other catalog changes")
 
 
 def run_ddl(sql: str, database: str, glue) -> None:
     """Carry out one DDL statement on the Glue catalog, or raise QueryFailed."""
-    sql = sql.strip().rstrip(";")
-    handlers = [
-        (rf"^CREATE\s+(?:DATABASE|SCHEMA)\s+(IF\s+NOT\s+EXISTS\s+)?{NAME}(?:\s+.*)?$", _create_database),
-        (rf"^CREATE\s+EXTERNAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?{QUALIFIED}\s*\((.*)$", _create_table),
-        (rf"^DROP\s+TABLE\s+(IF\s+EXISTS\s+)?{QUALIFIED}$", _drop_table),
-        (rf"^DROP\s+(?:DATABASE|SCHEMA)\s+(IF\s+EXISTS\s+)?{NAME}(\s+CASCADE)?$", _drop_database),
-    ]
-    for pattern, handler in handlers:
-        match = re.match(pattern, sql, FLAGS)
-        if match:
-            return handler(match, database, glue)
-    raise QueryFailed("NOT_SUPPORTED", "localaws runs SELECT, CREATE/DROP DATABASE and CREATE EXTERNAL/"
-                      "DROP TABLE statements; use the Glue API for other catalog changes")
+    import sqlglot
+    import sqlglot.expressions as exp
 
-
-def _create_database(match, database, glue) -> None:
-    if_not_exists, name = match.groups()
     try:
-        glue.create_database(DatabaseInput={"Name": name.lower()})
+        statement = sqlglot.parse_one(sql, read="athena")
+    except (sqlglot.errors.SqlglotError, RecursionError) as err:
+        first = (getattr(err, "errors", None) or [{}])[0]
+        raise QueryFailed("SYNTAX_ERROR", f"line {first.get('line', 1)}:{first.get('col', 1)}: cannot parse "
+                          f"the statement near '{first.get('highlight') or '<EOF>'}'") from None
+    kind = str(statement.args.get("kind") or "").upper()
+    if isinstance(statement, exp.Create) and kind in ("DATABASE", "SCHEMA"):
+        return _create_database(statement, glue)
+    if isinstance(statement, exp.Create) and kind == "TABLE":
+        return _create_table(statement, database, glue)
+    if isinstance(statement, exp.Drop) and kind == "TABLE":
+        return _drop_table(statement, database, glue)
+    if isinstance(statement, exp.Drop) and kind in ("DATABASE", "SCHEMA"):
+        return _drop_database(statement, glue)
+    raise QueryFailed("NOT_SUPPORTED", SUPPORTED)
+
+
+def _create_database(statement, glue) -> None:
+    import sqlglot.expressions as exp
+
+    name = statement.this.name
+    database_input = {"Name": name.lower()}
+    comment = statement.find(exp.SchemaCommentProperty)
+    if comment is not None:
+        database_input["Description"] = comment.this.name
+    try:
+        glue.create_database(DatabaseInput=database_input)
     except glue.exceptions.AlreadyExistsException:
-        if not if_not_exists:
+        if not statement.args.get("exists"):
             raise QueryFailed("EXECUTION_ERROR", f"Database {name} already exists") from None
 
 
-def _create_table(match, database, glue) -> None:
-    if_not_exists, schema, name, tail = match.groups()
-    columns_text, rest = _until_closing_parenthesis(tail)
-    storage = dict(TEXT)
-    serde_parameters: dict[str, str] = {}
-    if re.search(r"\bPARTITIONED\s+BY\b", rest, FLAGS):
+def _create_table(statement, database: str, glue) -> None:
+    import sqlglot.expressions as exp
+
+    properties = statement.args.get("properties")
+    found = {type(p).__name__: p for p in (properties.expressions if properties else [])}
+    schema = statement.this
+    if "ExternalProperty" not in found or not isinstance(schema, exp.Schema):
+        raise QueryFailed("NOT_SUPPORTED", "Athena creates EXTERNAL tables with a column list; " + SUPPORTED)
+    if "PartitionedByProperty" in found:
         raise QueryFailed("NOT_SUPPORTED", "localaws does not emulate partitioned tables")
-    stored = re.search(r"\bSTORED\s+AS\s+(\w+)", rest, FLAGS)
-    if stored and stored.group(1).upper() == "PARQUET":
+    storage, serde_parameters = dict(TEXT), {}
+    file_format = found.get("FileFormatProperty")
+    if file_format is not None and file_format.name.upper() == "PARQUET":
         storage = dict(PARQUET)
-    elif stored and stored.group(1).upper() != "TEXTFILE":
-        raise QueryFailed("NOT_SUPPORTED", f"localaws reads TEXTFILE and PARQUET tables, not {stored.group(1)}")
-    delimited = re.search(r"\bFIELDS\s+TERMINATED\s+BY\s+'((?:\\.|[^'])*)'", rest, FLAGS)
-    if delimited:
-        serde_parameters["field.delim"] = delimited.group(1).encode().decode("unicode_escape")
-    serde = re.search(r"\bROW\s+FORMAT\s+SERDE\s+'([^']+)'", rest, FLAGS)
-    if serde:
-        storage["SerializationLibrary"] = serde.group(1)
-    serde_properties = re.search(r"\bWITH\s+SERDEPROPERTIES\s*\(([^)]*)\)", rest, FLAGS)
-    if serde_properties:
-        serde_parameters.update(_properties(serde_properties.group(1)))
-    location = re.search(r"\bLOCATION\s+'([^']+)'", rest, FLAGS)
-    if not location or not location.group(1).startswith("s3://"):
+    elif file_format is not None and file_format.name.upper() != "TEXTFILE":
+        raise QueryFailed("NOT_SUPPORTED", f"localaws reads TEXTFILE and PARQUET tables, not {file_format.name}")
+    delimited = found.get("RowFormatDelimitedProperty")
+    if delimited is not None and delimited.args.get("fields") is not None:
+        serde_parameters["field.delim"] = delimited.args["fields"].name.encode().decode("unicode_escape")
+    serde = found.get("RowFormatSerdeProperty")
+    if serde is not None:
+        storage["SerializationLibrary"] = serde.this.name
+        if serde.args.get("serde_properties") is not None:
+            serde_parameters.update(_properties(serde.args["serde_properties"].expressions))
+    location = found.get("LocationProperty")
+    if location is None or not location.this.name.startswith("s3://"):
         raise QueryFailed("SYNTAX_ERROR", "an external table needs LOCATION 's3://bucket/folder/'")
-    table_properties = re.search(r"\bTBLPROPERTIES\s*\(([^)]*)\)", rest, FLAGS)
+    table = schema.this
+    table_properties = _properties(p for p in properties.expressions if type(p) is exp.Property)
     table_input = {
-        "Name": name.lower(), "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"EXTERNAL": "TRUE", **(_properties(table_properties.group(1)) if table_properties else {})},
+        "Name": table.name.lower(), "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE", **table_properties},
         "StorageDescriptor": {
-            "Columns": [_column(c) for c in _split_top_level(columns_text)], "Location": location.group(1),
+            "Columns": [_column(c) for c in schema.expressions], "Location": location.this.name,
             "InputFormat": storage["InputFormat"], "OutputFormat": storage["OutputFormat"],
             "SerdeInfo": {"SerializationLibrary": storage["SerializationLibrary"], "Parameters": serde_parameters}},
     }
+    in_database = (table.db or database).lower()
     try:
-        glue.create_table(DatabaseName=(schema or database).lower(), TableInput=table_input)
+        glue.create_table(DatabaseName=in_database, TableInput=table_input)
     except glue.exceptions.AlreadyExistsException:
-        if not if_not_exists:
-            raise QueryFailed("EXECUTION_ERROR", f"Table {name} already exists") from None
+        if not statement.args.get("exists"):
+            raise QueryFailed("EXECUTION_ERROR", f"Table {table.name} already exists") from None
     except glue.exceptions.EntityNotFoundException:
-        raise QueryFailed("SCHEMA_NOT_FOUND", f"Schema '{schema or database}' does not exist") from None
+        raise QueryFailed("SCHEMA_NOT_FOUND", f"Schema '{in_database}' does not exist") from None
 
 
-def _drop_table(match, database, glue) -> None:
-    if_exists, schema, name = match.groups()
+def _dropped(statement):
+    """The one table or database a DROP names (sqlglot lists them in `tables`)."""
+    targets = statement.args.get("tables") or [statement.this]
+    if len(targets) != 1 or targets[0] is None:
+        raise QueryFailed("SYNTAX_ERROR", "DROP names one table or database")
+    return targets[0]
+
+
+def _drop_table(statement, database: str, glue) -> None:
+    table = _dropped(statement)
+    in_database = (table.db or database).lower()
     try:
-        glue.delete_table(DatabaseName=(schema or database).lower(), Name=name.lower())
+        glue.delete_table(DatabaseName=in_database, Name=table.name.lower())
     except glue.exceptions.EntityNotFoundException:
-        if not if_exists:
-            raise QueryFailed("TABLE_NOT_FOUND", f"Table '{schema or database}.{name}' does not exist") from None
+        if not statement.args.get("exists"):
+            raise QueryFailed("TABLE_NOT_FOUND", f"Table '{in_database}.{table.name}' does not exist") from None
 
 
-def _drop_database(match, database, glue) -> None:
-    if_exists, name, cascade = match.groups()
+def _drop_database(statement, glue) -> None:
+    name = _dropped(statement).name
     try:
         tables = glue.get_tables(DatabaseName=name.lower())["TableList"]
     except glue.exceptions.EntityNotFoundException:
-        if if_exists:
+        if statement.args.get("exists"):
             return
         raise QueryFailed("SCHEMA_NOT_FOUND", f"Schema '{name}' does not exist") from None
-    if tables and not cascade:
+    if tables and not statement.args.get("cascade"):
         raise QueryFailed("EXECUTION_ERROR", f"Database {name} is not empty; use CASCADE")
     for table in tables:
         glue.delete_table(DatabaseName=name.lower(), Name=table["Name"])
     glue.delete_database(Name=name.lower())
 
 
-def _until_closing_parenthesis(text: str) -> tuple[str, str]:
-    for i, depth in _depths(text):
-        if depth < 0:
-            return text[:i], text[i + 1:]
-    raise QueryFailed("SYNTAX_ERROR", "the column list has no closing parenthesis")
+def _column(definition) -> dict:
+    """A Glue column from a column definition: Hive's type name, lower case, no spaces
+    (`decimal(10,2)`, `array<string>`), as Athena writes it to the catalog."""
+    import sqlglot.expressions as exp
 
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas outside quotes, parentheses and angle brackets (decimal(10,2), map<a,b>)."""
-    cuts = [i for i, depth in _depths(text) if depth == 0 and text[i] == ","]
-    bounds = zip([-1] + cuts, cuts + [len(text)])
-    return [text[a + 1:b].strip() for a, b in bounds if text[a + 1:b].strip()]
-
-
-def _depths(text: str):
-    """(index, nesting depth after that character) for characters outside single quotes."""
-    depth, quoted = 0, False
-    for i, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted:
-            depth += {"(": 1, "<": 1, ")": -1, ">": -1}.get(char, 0)
-            yield i, depth
-
-
-def _column(text: str) -> dict:
-    match = re.match(rf"^{NAME}\s+(.+?)(?:\s+COMMENT\s+'([^']*)')?$", text, FLAGS)
-    if not match:
-        raise QueryFailed("SYNTAX_ERROR", f"cannot read the column definition {text!r}")
-    column = {"Name": match.group(1).lower(), "Type": re.sub(r"\s+", "", match.group(2)).lower()}
-    if match.group(3):
-        column["Comment"] = match.group(3)
+    if not isinstance(definition, exp.ColumnDef) or definition.args.get("kind") is None:
+        raise QueryFailed("SYNTAX_ERROR", f"cannot read the column definition {definition.sql('athena')!r}")
+    column = {"Name": definition.name.lower(),
+              "Type": definition.args["kind"].sql(dialect="hive").lower().replace(" ", "")}
+    comment = definition.find(exp.CommentColumnConstraint)
+    if comment is not None:
+        column["Comment"] = comment.this.name
     return column
 
 
-def _properties(text: str) -> dict[str, str]:
-    return dict(re.findall(r"'([^']*)'\s*=\s*'([^']*)'", text))
+def _properties(pairs) -> dict[str, str]:
+    return {pair.name: pair.args["value"].name for pair in pairs}
