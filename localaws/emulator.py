@@ -1,8 +1,10 @@
 """Start and stop the offline AWS, and the environment that sends boto3 and the SDK to it.
 
-moto's server keeps the bookkeeping services (S3, STS, IAM, CloudWatch Logs, EMR, Glue,
-Athena ...); our own server computes what moto can only record (SageMaker training,
-hosting and transform). boto3 picks the endpoints from `AWS_ENDPOINT_URL` and
+moto's server keeps the bookkeeping services (S3, STS, IAM, CloudWatch Logs, EMR, Glue);
+our own server computes what moto can only record: SageMaker training, tuning, hosting and
+transform, Athena queries (DuckDB over the Glue tables' S3 objects), Comprehend,
+Rekognition, Lex and the Twitter stand-in — each subpackage of localaws with a `build`
+function (services.build_services). boto3 picks the endpoints from `AWS_ENDPOINT_URL` and
 `AWS_ENDPOINT_URL_<SERVICE>`, so notebooks need no emulator code at all.
 """
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -85,9 +87,30 @@ def test_early_stopping_keeps_the_best_epoch_count(tmp_path):
     train, test = labelled_tweets()
     _, metrics, log = fit(tmp_path, {**SUPERVISED, "epochs": "12", "early_stopping": "true", "patience": "2",
                                      "min_epochs": "2"}, train=train, validation=test)
-    assert any(line.startswith("epoch 2:") for line in log)
-    assert 0.5 < metrics["validation:accuracy"] <= 1
+    epochs = {int(m[1]): float(m[2]) for line in log if (m := re.match(r"epoch (\d+): validation accuracy ([\d.]+)", line))}
+    assert min(epochs) == 2, "min_epochs is where the search starts"
+    best = max(epochs.values())
+    assert metrics["validation:accuracy"] == pytest.approx(best, abs=5e-5), "the best epoch's model is kept"
+    first_best = min(e for e, a in epochs.items() if a == best)
+    stopped = any(line.startswith("early stopping") for line in log)
+    assert max(epochs) == (first_best + 2 if stopped else 12), "stops after `patience` epochs without a gain"
+    majority = max(Counter(line.split(" ", 1)[0] for line in test).values()) / len(test)
+    assert metrics["validation:accuracy"] > majority + 0.15, f"no better than always answering the majority ({majority:.2f})"
 
+
+
+def test_early_stopping_keeps_the_best_model_not_the_last(tmp_path, monkeypatch):
+    """On real tweets later epochs often tie the best, which cannot tell the best model from
+    the last; scripted validation accuracies (peak at epoch 3) can."""
+    train, test = labelled_tweets()
+    scripted = {2: 0.6, 3: 0.9, 4: 0.7, 5: 0.65}
+    real = bt._accuracy
+    monkeypatch.setattr(bt, "_accuracy", lambda model, path: scripted.get(model.epoch, 0.5)
+                        if "validation" in str(path) else real(model, path))
+    _, metrics, log = fit(tmp_path, {**SUPERVISED, "epochs": "12", "early_stopping": "true",
+                                         "patience": "2", "min_epochs": "2"}, train=train, validation=test)
+    assert metrics["validation:accuracy"] == 0.9  # the epoch-3 model, scored again
+    assert [line for line in log if line.startswith("epoch")][-1].startswith("epoch 5:")
 
 def test_word2vec_modes_are_refused_with_a_reason(tmp_path):
     hp = parse_hyperparameters(bt.HYPERPARAMETERS, {"mode": "skipgram"})
