@@ -109,13 +109,19 @@ def test_sparse_json_requests(tmp_path):
     X, y = regression_data(seed=4)
     model, _ = fit(tmp_path, {"predictor_type": "regressor"},
                    train=(csv_bytes(np.column_stack([y, X])), "text/csv"))
-    dense = json.loads(model.predict(json.dumps({"instances": [{"features": list(X[0])}]}).encode(),
+    row = X[0].copy()
+    row[1] = 0.0  # a zero is left out of a sparse record, and keys need not be in order
+    dense = json.loads(model.predict(json.dumps({"instances": [{"features": list(row)}]}).encode(),
                                      "application/json", None)[0])
-    keys = [i for i, v in enumerate(X[0]) if v]
+    keys = [3, 0, 2]
     sparse_request = {"instances": [{"data": {"features": {
-        "shape": [4], "keys": keys, "values": [X[0][i] for i in keys]}}}]}
+        "shape": [4], "keys": keys, "values": [row[i] for i in keys]}}}]}
     answer = json.loads(model.predict(json.dumps(sparse_request).encode(), "application/json", None)[0])
     assert answer == dense
+    in_order = json.loads(model.predict(json.dumps({"instances": [{"features": [row[i] for i in keys] + [0.0]}]}).encode(),
+                                        "application/json", None)[0])
+    assert in_order != dense, "the test would pass a decoder that ignored the keys"
+
 
 
 # Worded as Amazon's first-party algorithms word them (see base.FirstPartyWording for the sources).

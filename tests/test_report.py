@@ -55,3 +55,14 @@ def test_the_book_against_the_spread_of_repeated_splits():
     assert figures.book_against_spread(0.85, measured, "r2") == "high for one split (z = +3.0)"
     assert figures.book_against_spread(0.55, measured, "r2") == "low for one split (z = -3.0)"
     assert figures.book_against_spread(0.72, {}, "r2") == "" and figures.spread({"r2": 0.7}, "r2") is None
+
+
+def test_every_recorded_figure_has_a_band_that_can_fail():
+    """A figure with only `book:` was checked as -inf <= value <= inf (ch4's
+    dt_auc_raw_counts): recorded, never judged."""
+    from tools import figures
+
+    unbounded = [f"{notebook}: {name}" for notebook, spec in figures.load().items()
+                 for name, band in spec.get("metrics", {}).items() if "min" not in band and "max" not in band]
+    assert unbounded == []
+    assert figures.out_of_band({"metrics": {"auc": {"min": 0.3, "max": 0.5}}}, {"auc": 0.6}) != []

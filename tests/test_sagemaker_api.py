@@ -223,6 +223,9 @@ def test_list_calls_filter_sort_and_paginate(sm, trained):
     page = sm.list_training_jobs(NameContains="ll-job", MaxResults=1)
     assert [j["TrainingJobName"] for j in page["TrainingJobSummaries"]] == [trained["name"]]
     failed = sm.list_training_jobs(StatusEquals="Failed", MaxResults=100)["TrainingJobSummaries"]
+    completed = sm.list_training_jobs(StatusEquals="Completed", MaxResults=100)["TrainingJobSummaries"]
+    assert trained["name"] in [j["TrainingJobName"] for j in completed]  # the filter keeps matches ...
+    assert trained["name"] not in [j["TrainingJobName"] for j in failed]  # ... and drops the rest
     assert all(j["TrainingJobStatus"] == "Failed" for j in failed)
     everything = sm.get_paginator("list_training_jobs").paginate(PaginationConfig={"PageSize": 2})
     names = [j["TrainingJobName"] for page in everything for j in page["TrainingJobSummaries"]]

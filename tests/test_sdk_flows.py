@@ -119,8 +119,11 @@ def test_fit_without_waiting_then_attach_and_deploy(session, role, clicks):
     estimator = xgboost_estimator(session, role)
     estimator.fit(clicks, wait=False)
     attached = Estimator.attach(estimator.latest_training_job.name, sagemaker_session=session)
-    assert attached.model_data == estimator.model_data and attached.instance_type == "ml.m5.large"
     described = session.describe_training_job(estimator.latest_training_job.name)
+    artifacts = described["ModelArtifacts"]["S3ModelArtifacts"]
+    assert attached.model_data == artifacts and attached.instance_type == "ml.m5.large"
+    bucket, key = artifacts[len("s3://"):].split("/", 1)
+    assert session.boto_session.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
     assert described["OutputDataConfig"]["KmsKeyId"] == ""
 
 
@@ -138,6 +141,7 @@ def test_tuner_attach_best_estimator_and_warm_start(session, role, clicks):
     assert tuner.identical_dataset_and_algorithm_tuner().warm_start_config.parents == {name}
     trials = session.sagemaker_client.list_training_jobs_for_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=name)["TrainingJobSummaries"]
+    assert len(trials) == 2
     for trial in trials:  # the tuning job's instances, not a default (SDK v2 sends HyperParameterTuningResourceConfig)
         job = session.describe_training_job(trial["TrainingJobName"])
         assert job["ResourceConfig"]["InstanceType"] == "ml.c5.xlarge"

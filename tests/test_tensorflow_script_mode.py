@@ -148,7 +148,7 @@ def test_serving_answers_tf_serving_rest_json_and_csv(saved_model):
 def test_serving_rejects_bad_requests_as_tf_serving_does(saved_model):
     model = serving.load(saved_model)
     for body, message in [(b"[[1, 2]]", "Is not object"), (b'{"rows": []}', "Missing 'inputs' or 'instances'"),
-                          (b'{"instances": [[1, 2, 3]]}', "."), (b'{"instances": [[1, 2]], "signature_name": "x"}',
+                          (b'{"instances": [[1, 2, 3]]}', r"has shape \[1, 3\]; the signature expects \[None, 2\]"), (b'{"instances": [[1, 2]], "signature_name": "x"}',
                                                                  "not found")]:
         with pytest.raises(ClientError, match=message):
             model.predict(body, "application/json", None)

@@ -122,7 +122,9 @@ def test_selectable_output_follows_the_container(tmp_path):
     line = model.predict(csv_bytes(X[:1]), "text/csv", "text/csv")[0].decode()
     assert line.startswith(f'{first["predicted_label"]},"[') and line.endswith(',nan')
     plain = xgb_algo.load(tmp_path / "model", {})
-    assert plain.predict(csv_bytes(X[:1]), "text/csv", "application/json")[1] == "text/csv"  # Accept ignored
+    score, kind = plain.predict(csv_bytes(X[:1]), "text/csv", "application/json")
+    assert kind == "text/csv"  # Accept ignored
+    assert first["probabilities"][1] == pytest.approx(float(score)) and first["predicted_label"] == int(float(score) > 0.5)
     with pytest.raises(ClientError) as unsupported:
         plain.predict(b"{}", "application/json", None)
     assert unsupported.value.status == 415
