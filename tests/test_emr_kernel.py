@@ -17,12 +17,12 @@ pytestmark = pytest.mark.skipif(bool(platforms.status(EMR)), reason=f"emr-7: {pl
 class Kernel:
     """One EMR kernel session driven through jupyter_client, as papermill drives it."""
 
-    def __init__(self):
+    def __init__(self, cwd=None):
         from jupyter_client.manager import KernelManager
 
         os.environ["JUPYTER_PATH"] = str(platforms.BUILD)
         self.manager = KernelManager(kernel_name=EMR.kernel)
-        self.manager.start_kernel()
+        self.manager.start_kernel(**({"cwd": str(cwd)} if cwd else {}))
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
@@ -62,9 +62,18 @@ def test_only_the_cluster_libraries_are_importable(kernel):
         assert kernel.run(f"import {module}")[0] == "ModuleNotFoundError", module
 
 
-def test_the_working_directory_is_not_the_repository(kernel):
-    _, outputs = kernel.run("import os; print(os.getcwd())")
-    assert not text(outputs).strip().startswith(str(platforms.ROOT) + "/chapter")
+def test_the_working_directory_is_not_the_repository():
+    """Started in a chapter's folder, as papermill starts it, the code still runs on the
+    'cluster': in the session's own driver directory, where ../data does not exist."""
+    started = Kernel(cwd=platforms.ROOT / "chapter15_emr")
+    try:
+        status, outputs = started.run("import os; print(os.getcwd()); print(os.path.exists('../data/samples'))")
+    finally:
+        started.close()
+    assert status == "ok", text(outputs)
+    cwd, data_visible = text(outputs).split()
+    assert os.path.basename(cwd) == "driver"  # the session's own directory (tools/emr_kernel.py)
+    assert data_visible == "False"
 
 
 def test_a_notebook_scoped_library_reaches_the_executors_and_ends_with_the_session():
