@@ -236,8 +236,16 @@ def test_course_iam_create_is_idempotent_and_delete_leaves_emrs_default_roles(li
 
     admin = _ClientsAt(boto3.Session(region_name="us-east-1", **SERVICE_CREDENTIALS), live.moto_url)
     first = course_iam.create(admin, log=lambda *_: None)
-    assert course_iam.create(admin, log=lambda *_: None) == first
     iam_client = admin.client("iam")
+
+    def state():  # ARNs follow from names: the ids and version counts show what a rerun really did
+        policies = iam_client.list_policies(Scope="Local", PathPrefix="/")["Policies"]
+        return ({name: iam_client.get_role(RoleName=name)["Role"]["RoleId"] for name in course_iam.roles()},
+                {p["PolicyName"]: (p["PolicyId"], len(iam_client.list_policy_versions(PolicyArn=p["Arn"])["Versions"]))
+                 for p in policies if p["PolicyName"].startswith("MasteringML-")})
+    before = state()
+    assert course_iam.create(admin, log=lambda *_: None) == first
+    assert state() == before, "a second create replaced roles or added policy versions"
     attached = {p["PolicyName"] for p in iam_client.list_attached_role_policies(
         RoleName=course_iam.READER_ROLE)["AttachedPolicies"]}
     assert attached == {"AmazonSageMakerFullAccess", *(f"MasteringML-{p}" for p in
