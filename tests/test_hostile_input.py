@@ -200,7 +200,34 @@ def test_generated_job_and_channel_names_get_an_aws_answer(bucket, job, channel)
             job, bucket, {"feature_dim": "2", "predictor_type": "regressor"}, channels={channel: f"s3://{bucket}/train/"}))
     except ClientError as err:
         assert err.response["Error"]["Code"] in ("ValidationException", "ResourceInUse"), err.response["Error"]
+        return
+    described = UNCHECKED.describe_training_job(TrainingJobName=job)
+    # a job that was accepted ends as SageMaker's jobs end: trained, or failed with the
+    # algorithm's or the client's reason, not an error inside the emulator
+    assert described["TrainingJobStatus"] in ("Completed", "Failed"), described["TrainingJobStatus"]
+    if described["TrainingJobStatus"] == "Failed":
+        assert described["FailureReason"].startswith(("ClientError", "AlgorithmError")), described["FailureReason"]
+    assert no_file_named(channel) and no_file_named(job)
 
+
+
+@pytest.mark.parametrize("channel", ["..", ".", "train", "-_.x"])
+def test_a_job_with_an_odd_channel_name_is_refused_or_ends_as_sagemaker_jobs_end(bucket, channel):
+    """The generated names above rarely make a valid job; these do, or are refused. '.' and
+    '..' match botocore's channel-name pattern but would name the data directory itself or
+    its parent (/opt/ml/input/data/<channel>), so localaws refuses them at once."""
+    job = unique("dots")
+    request = training_job_request(job, bucket, {"feature_dim": "2", "predictor_type": "regressor"},
+                                   channels={channel: f"s3://{bucket}/train/"})
+    if channel in (".", ".."):
+        with pytest.raises(ClientError, match="not a valid channel name"):
+            UNCHECKED.create_training_job(**request)
+        return
+    UNCHECKED.create_training_job(**request)
+    described = UNCHECKED.describe_training_job(TrainingJobName=job)
+    assert described["TrainingJobStatus"] == ("Completed" if channel == "train" else "Failed")
+    if channel != "train":  # linear learner needs a 'train' channel
+        assert described["FailureReason"].startswith("ClientError"), described["FailureReason"]
 
 # ------------------------------------------------------------ browsers
 
