@@ -9,7 +9,7 @@ TEST_WORKERS ?= 2
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 
-.PHONY: setup kernels run run-platforms test samples clean help
+.PHONY: setup kernels run run-platforms published test samples clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make setup   only create/update the virtualenv in $(VENV)"
 	@echo "make kernels create/update the platform kernels (SageMaker Studio, notebook instance, EMR)"
 	@echo "make run-platforms   make run plus the platform matrix"
+	@echo "make published  make run, then refresh executed/ (the copies with outputs readers see on GitHub)"
 	@echo "make samples regenerate data/samples with data/make_samples.py"
 
 setup: $(VENV)/.installed
@@ -31,6 +32,9 @@ kernels: setup
 
 run: setup
 	$(VPY) -m tools.run_notebooks $(ARGS)
+
+published: run
+	$(VPY) -m tools.published build
 
 run-platforms: kernels
 	$(VPY) -m tools.run_notebooks --platforms $(ARGS)
