@@ -203,3 +203,46 @@ def test_the_version_check_rule_passes_the_notebooks_real_checks():
     assert bad_version_checks('assert int(keras.__version__.split(".")[0]) >= 3') == []
     sdk_check = code_cells(ROOT / "chapter03_regression" / "3_sagemaker_linear_learner.ipynb")[0].source
     assert len(list(version_checks(sdk_check))) == 1 and bad_version_checks(sdk_check) == []
+
+
+BOOK_EXERCISES = (2, 4, 5, 6, 8, 9, 10, 11, 12, 14, 16)  # the chapters whose book ends with exercises
+
+
+def exercise_problems(nb) -> list[str]:
+    """An Exercises section: answers folded in <details> (balanced), and code answers in
+    cells tagged `solution` whose input JupyterLab shows collapsed."""
+    found = []
+    heading = next((i for i, c in enumerate(nb.cells)
+                    if c.cell_type == "markdown" and c.source.startswith("## Exercises")), None)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and cell.source.count("<details>") != cell.source.count("</details>"):
+            found.append(f"cell {i}: unbalanced <details>")
+        if "solution" in cell.metadata.get("tags", []):
+            if not cell.metadata.get("jupyter", {}).get("source_hidden"):
+                found.append(f"cell {i}: a solution whose input is not collapsed")
+            if heading is None or i < heading:
+                found.append(f"cell {i}: a solution outside the Exercises section")
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_exercise_answers_are_folded(notebook):
+    assert exercise_problems(nbformat.read(notebook, as_version=4)) == []
+
+
+def test_every_chapter_with_exercises_in_the_book_has_them():
+    """Issue 20: only chapter 9's endpoint exercise was done."""
+    with_section = {int(p.parent.name[len("chapter"):][:2]) for p in NOTEBOOKS
+                    if any(c.cell_type == "markdown" and c.source.startswith("## Exercises")
+                           for c in nbformat.read(p, as_version=4).cells)}
+    assert set(BOOK_EXERCISES) <= with_section, sorted(set(BOOK_EXERCISES) - with_section)
+
+
+def test_the_exercise_rule_bites():
+    nb = nbformat.read(ROOT / "chapter04_trees" / "1_sklearn_decision_tree_random_forest.ipynb", as_version=4)
+    solution = next(c for c in nb.cells if "solution" in c.metadata.get("tags", []))
+    del solution.metadata["jupyter"]
+    answer = next(c for c in nb.cells if "</details>" in c.source)
+    answer.source = answer.source.replace("</details>", "", 1)
+    found = " ".join(exercise_problems(nb))
+    assert "not collapsed" in found and "unbalanced" in found

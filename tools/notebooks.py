@@ -27,7 +27,8 @@ def all_notebooks() -> list[Path]:
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     for cell in nb.cells:
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
+        # tags, and JupyterLab's collapsed input (an exercise's folded answer)
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags", "jupyter")}
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.pop("id", None)

@@ -55,6 +55,7 @@ def note(lesson: Path, day: str) -> nbformat.NotebookNode:
         f"(localaws on a 2-core laptop, the repository's samples). Figures on AWS or on full data "
         f"differ. To run the lesson, open [{lesson.name}](../../{lesson.parent.name}/{lesson.name}).")
     cell.metadata["tags"] = [NOTE_TAG]
+    cell.pop("id", None)  # the lessons are nbformat 4.4, without cell ids: no random churn per build
     return cell
 
 
