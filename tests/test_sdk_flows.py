@@ -152,3 +152,79 @@ def test_list_monitoring_schedules_is_empty_and_a_schedule_is_not_found(session)
     assert sm.list_monitoring_schedules(EndpointName="any")["MonitoringScheduleSummaries"] == []
     with pytest.raises(sm.exceptions.ResourceNotFound):
         sm.describe_monitoring_schedule(MonitoringScheduleName="none")
+
+
+XGBOOST_SCRIPT = '''
+import argparse
+import glob
+import os
+
+import numpy as np
+import xgboost as xgb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--num_round", type=int, default=10)
+parser.add_argument("--max_depth", type=int, default=3)
+args, _ = parser.parse_known_args()
+files = glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "*.csv"))
+data = np.vstack([np.loadtxt(f, delimiter=",", ndmin=2) for f in files])
+train = xgb.DMatrix(data[:, 1:], label=data[:, 0])
+booster = xgb.train({"objective": "binary:logistic", "max_depth": args.max_depth}, train, args.num_round)
+booster.save_model(os.path.join(os.environ["SM_MODEL_DIR"], "xgboost-model"))
+print(f"trained {args.num_round} rounds on {len(data)} rows from {os.environ['SM_CHANNELS']}")
+'''
+
+
+def xgboost_script_estimator(session, role, source_dir, script=XGBOOST_SCRIPT):
+    from sagemaker.xgboost import XGBoost
+
+    (source_dir / "train.py").write_text(script)
+    return XGBoost(entry_point="train.py", source_dir=str(source_dir), framework_version="1.7-1", role=role,
+                   instance_count=1, instance_type="ml.m5.large", hyperparameters={"num_round": 7},
+                   sagemaker_session=session, output_path=f"s3://{session.default_bucket()}/{unique('xgbs')}")
+
+
+def test_xgboost_script_mode_runs_the_users_script_and_serves_what_it_saved(session, role, clicks, tmp_path):
+    """Issue 18: sagemaker.xgboost.XGBoost(entry_point=...) was refused. The container's
+    framework mode runs the script with the toolkit's contract (SM_CHANNEL_TRAIN,
+    SM_MODEL_DIR, --num_round 7), and an endpoint serves the saved model with the default
+    handlers."""
+    import tarfile
+
+    import xgboost as xgb
+    from sagemaker.deserializers import CSVDeserializer
+
+    estimator = xgboost_script_estimator(session, role, tmp_path)
+    estimator.fit({"train": clicks["train"]})
+    described = session.describe_training_job(estimator.latest_training_job.name)
+    assert described["TrainingJobStatus"] == "Completed"
+    archive = tmp_path / "model.tar.gz"
+    bucket, key = described["ModelArtifacts"]["S3ModelArtifacts"][len("s3://"):].split("/", 1)
+    archive.write_bytes(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "model", filter="data")
+    booster = xgb.Booster()
+    booster.load_model(str(tmp_path / "model" / "xgboost-model"))
+    assert booster.num_boosted_rounds() == 7  # the hyperparameter reached the script as --num_round 7
+    rows = np.random.default_rng(0).random((2, 3))
+    predictor = estimator.deploy(1, "ml.m5.large", serializer=CSVSerializer(), deserializer=CSVDeserializer())
+    try:
+        answer = np.array(predictor.predict(rows), dtype=float).ravel()
+    finally:
+        predictor.delete_endpoint()
+    assert np.allclose(answer, booster.predict(xgb.DMatrix(rows)), atol=1e-6)
+
+
+def test_xgboost_script_mode_refuses_custom_inference_handlers_it_cannot_run(session, role, clicks, tmp_path):
+    estimator = xgboost_script_estimator(session, role, tmp_path,
+                                         XGBOOST_SCRIPT + "\n\ndef input_fn(body, content_type):\n    return body\n")
+    estimator.fit({"train": clicks["train"]})
+    name = unique("xgb-handlers")
+    try:
+        with pytest.raises(UnexpectedStatusException, match="custom inference handlers are not emulated"):
+            estimator.deploy(1, "ml.m5.large", endpoint_name=name)
+        described = session.sagemaker_client.describe_endpoint(EndpointName=name)
+        assert described["EndpointStatus"] == "Failed"
+        assert described["FailureReason"].startswith("ClientError: train.py defines input_fn")
+    finally:
+        session.sagemaker_client.delete_endpoint(EndpointName=name)

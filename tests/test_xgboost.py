@@ -172,8 +172,8 @@ def test_the_books_silent_hyperparameter_is_refused_with_a_hint():
     ({"num_round": "5", "max_depth": "-1"}, "Hyperparameter max_depth: -1 is not in [0, +inf)"),
     ({"num_round": "5.0"}, "Hyperparameter num_round: could not parse value"),  # int("5.0") fails there too
     ({"num_round": "5", "eta": "inf"}, "Hyperparameter eta: inf is not in [0, 1]"),
-    ({"num_round": "5", "sagemaker_program": '"train.py"'},
-     "Extraneous hyperparameter found: sagemaker_program; this is XGBoost script mode"),
+    ({"num_round": "5", "sagemaker_submit_directory": '"s3://b/k/sourcedir.tar.gz"'},
+     "Extraneous hyperparameter found: sagemaker_submit_directory; script mode needs sagemaker_program"),
 ])
 def test_bad_hyperparameters_are_worded_as_the_container_words_them(raw, message):
     with pytest.raises(ClientError) as refused:

@@ -31,6 +31,7 @@ from ..paths import inside
 from ..storage import S3, Logs, LogStream
 from . import algorithms, quotas, transform, tuning
 from .algorithms.base import FIRST_PARTY, Channel, ProcessGroups, ClientError, Stopped, TrainingContext, parse_hyperparameters
+from .algorithms.script_mode import is_script_mode
 from .exceptions import already_exists, in_use, invalid, not_found
 
 ACCOUNT = "123456789012"  # moto's default account, so ARNs agree across services
@@ -113,10 +114,9 @@ class LoadedModel:
             archive.unlink()
         environment = {**container.get("Environment", {}), **(extra_environment or {})}
         load = self.algorithm.load
-        if "environment" in inspect.signature(load).parameters:
-            self.predictor = load(self.dir, environment=environment)
-        else:
-            self.predictor = load(self.dir)
+        accepted = inspect.signature(load).parameters
+        options = {"environment": environment, "s3": s3}  # for the algorithms that ask for them
+        self.predictor = load(self.dir, **{k: v for k, v in options.items() if k in accepted})
 
     def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
         return self.predictor.predict(body, content_type, accept)
@@ -282,7 +282,9 @@ class SageMakerBackend:
             image = job["AlgorithmSpecification"].get("TrainingImage") or job["AlgorithmSpecification"]["AlgorithmName"]
             algorithm = algorithms.for_image(image)
             log(f"[localaws] {algorithms.repository_of(image)} computed by {algorithm.__name__}")
-            spec = algorithm.HYPERPARAMETERS
+            # a framework estimator's entry point (sagemaker_program) runs instead of the algorithm
+            script = getattr(algorithm, "train_script", None) if is_script_mode(job["HyperParameters"]) else None
+            spec = None if script else algorithm.HYPERPARAMETERS
             hyperparameters = job["HyperParameters"] if spec is None else parse_hyperparameters(
                 spec, job["HyperParameters"], getattr(algorithm, "ALIASES", None), getattr(algorithm, "HINTS", None),
                 getattr(algorithm, "WORDING", FIRST_PARTY))
@@ -299,7 +301,8 @@ class SageMakerBackend:
                 context = TrainingContext(name, self.s3, output_dir, resources.get("InstanceType", ""),
                                           resources.get("InstanceCount", 1), job.get("Environment", {}), image,
                                           stop_reason=stop_reason, processes=self.processes)
-                metrics = dict(algorithm.train(channels, hyperparameters, model_dir, log, context=context) or {})
+                train = script or algorithm.train
+                metrics = dict(train(channels, hyperparameters, model_dir, log, context=context) or {})
                 metrics.update(metrics_from_log(job["AlgorithmSpecification"].get("MetricDefinitions"), log.lines))
                 self._secondary(job, "Uploading", "Uploading generated training model")
                 output = job["ModelArtifacts"]["S3ModelArtifacts"].rsplit("/", 1)[0]

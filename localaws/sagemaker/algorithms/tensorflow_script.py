@@ -1,51 +1,25 @@
-"""TensorFlow script mode training: the user's own entry point, run as the container runs it.
+"""TensorFlow script mode training: `sagemaker.tensorflow.TensorFlow(entry_point=...)`.
 
-`sagemaker.tensorflow.TensorFlow(entry_point=..., source_dir=...)` uploads the source as
-`sourcedir.tar.gz` and names it in the hyperparameters `sagemaker_submit_directory` and
-`sagemaker_program`. Like the SageMaker training toolkit, we unpack it, then start the entry
-point with this virtualenv's Python, passing
-
-- the user's hyperparameters as command-line arguments (`--epochs 10 --model_dir s3://…`),
-- the toolkit's environment: SM_MODEL_DIR, SM_CHANNEL_<NAME>, SM_CHANNELS, SM_HPS,
-  SM_OUTPUT_DATA_DIR, SM_CURRENT_HOST, SM_HOSTS, SM_NUM_CPUS, SM_NUM_GPUS, SM_TRAINING_ENV …
-  and, for `distribution={"multi_worker_mirrored_strategy": {"enabled": True}}`, TF_CONFIG.
-
-The script's stdout and stderr become the job's log, where the control plane applies the
-job's MetricDefinitions. With InstanceCount > 1, one process per host runs at once, each
-with its own SM_CURRENT_HOST (the "hosts" talk over 127.0.0.1); algo-1's model directory
-becomes model.tar.gz. Differences, said plainly: the TensorFlow that runs is the one
-installed here (see `installed_tensorflow()`), whatever `framework_version` the job asked
-for; a `requirements.txt` in the source is not installed (no downloads offline); there are
-no GPUs; parameter-server, MPI/Horovod and smdistributed distributions are not emulated.
+The entry point runs as script_mode.py describes (the training toolkit's contract). What is
+TensorFlow's own: `distribution={"multi_worker_mirrored_strategy": {"enabled": True}}` with
+InstanceCount > 1 gives each host a TF_CONFIG naming all the workers (on 127.0.0.1), and
+the TensorFlow that runs is the one installed here (see `installed_tensorflow()`).
+Parameter-server, MPI/Horovod and smdistributed distributions are not emulated.
 """
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tarfile
-import threading
-import time
 from pathlib import Path
 
-from ...paths import inside
-from ...protocol import AwsError
-from .base import Channel, ClientError, Log, ProcessGroups, TrainingContext
+from .base import Channel, ClientError, Log, TrainingContext
+from .script_mode import ExecuteUserScriptError, free_ports, run
+
+__all__ = ["ExecuteUserScriptError", "MWMS", "REPOSITORIES", "HYPERPARAMETERS", "train"]
 
 REPOSITORIES = ("tensorflow-training",)
 HYPERPARAMETERS = None  # framework container: the raw strings, as the SDK sent them
-TOOLKIT_PREFIX = "sagemaker_"
 MWMS = "sagemaker_multi_worker_mirrored_strategy_enabled"
 NOT_EMULATED = ("sagemaker_parameter_server_enabled", "sagemaker_mpi_enabled",
                 "sagemaker_distributed_dataparallel_enabled", "sagemaker_instance_type")
-TAIL_LINES = 20
-
-
-class ExecuteUserScriptError(Exception):
-    """The entry point exited with a non-zero code (the toolkit's name for it)."""
 
 
 def installed_tensorflow() -> str:
@@ -59,189 +33,22 @@ def installed_tensorflow() -> str:
     return "not installed"
 
 
-def decode(raw: dict) -> dict:
-    """The SDK JSON-encodes every hyperparameter value ('"tf_train.py"', '10'); the toolkit decodes."""
-    decoded = {}
-    for name, value in (raw or {}).items():
-        try:
-            decoded[name] = json.loads(value)
-        except (TypeError, ValueError):
-            decoded[name] = value
-    return decoded
-
-
-def cli_arguments(user_hps: dict) -> list[str]:
-    """{'epochs': 10, 'layers': [2, 3]} -> ['--epochs', '10', '--layers', '[2, 3]'], as the toolkit does."""
-    args = []
-    for name, value in user_hps.items():
-        text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
-        args += [f"--{name}", text]
-    return args
-
-
-def unpack_source(hps: dict, s3, dest: Path) -> Path:
-    program, submit = hps.get("sagemaker_program"), hps.get("sagemaker_submit_directory")
-    if not program:
-        raise ClientError("hyperparameter sagemaker_program is missing: create the job with "
-                          "sagemaker.tensorflow.TensorFlow(entry_point=...)")
-    dest.mkdir(parents=True)
-    if submit:
-        if not str(submit).startswith("s3://"):
-            raise ClientError(f"sagemaker_submit_directory must be an s3:// URI, got {submit!r}")
-        archive = dest.parent / "sourcedir.tar.gz"
-        archive.write_bytes(s3.read(submit))
-        with tarfile.open(archive) as tar:
-            tar.extractall(dest, filter="data")
-    try:  # only code uploaded as the job's source runs: no absolute or ../ entry points
-        script = inside(dest, program, "sagemaker_program")
-    except AwsError as err:
-        raise ClientError(err.message) from None
-    if not script.is_file():
-        raise ClientError(f"entry point {program!r} is not in the source directory "
-                          f"({sorted(p.name for p in dest.iterdir())})")
-    return script
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def host_environment(host: str, hosts: list[str], channels: dict[str, Channel], user_hps: dict,
-                     model_dir: Path, output_dir: Path, code_dir: Path, context: TrainingContext,
-                     tf_config: dict | None) -> dict[str, str]:
-    """What the SageMaker training toolkit exports to the user's script on one host."""
-    training_env = {
-        "current_host": host, "hosts": hosts, "model_dir": str(model_dir),
-        "output_data_dir": str(output_dir), "channel_input_dirs": {n: str(c.path) for n, c in channels.items()},
-        "hyperparameters": user_hps, "job_name": context.job_name, "module_dir": str(code_dir),
-        "num_cpus": os.cpu_count() or 1, "num_gpus": 0, "current_instance_type": context.instance_type,
-    }
-    env = {
-        **os.environ, **(context.environment or {}),
-        "SM_MODEL_DIR": str(model_dir), "SM_OUTPUT_DATA_DIR": str(output_dir),
-        "SM_OUTPUT_DIR": str(output_dir.parent), "SM_INPUT_DIR": str(code_dir.parent / "input"), "SM_MODULE_DIR": str(code_dir), "SM_CURRENT_HOST": host,
-        "SM_HOSTS": json.dumps(hosts), "SM_NUM_CPUS": str(training_env["num_cpus"]), "SM_NUM_GPUS": "0",
-        "SM_CHANNELS": json.dumps(sorted(channels)), "SM_HPS": json.dumps(user_hps),
-        "SM_USER_ARGS": json.dumps(cli_arguments(user_hps)), "SM_TRAINING_ENV": json.dumps(training_env),
-        "SM_CURRENT_INSTANCE_TYPE": context.instance_type, "SM_LOG_LEVEL": "20",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(code_dir), os.environ.get("PYTHONPATH")) if p),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.update({f"SM_CHANNEL_{name.upper()}": str(c.path) for name, c in channels.items()})
-    env.update({f"SM_HP_{name.upper()}": json.dumps(v) if isinstance(v, (dict, list)) else str(v)
-                for name, v in user_hps.items()})
-    if tf_config is not None:
-        env["TF_CONFIG"] = json.dumps(tf_config)
-    return env
-
-
-GRACE_SECONDS = 2  # SIGTERM, then SIGKILL this much later (AWS waits 120 s; offline runs are short)
-
-
-def run_host(command: list[str], env: dict, cwd: Path, log: Log, host: str, multi: bool,
-             stop_reason=lambda: None, processes: ProcessGroups | None = None) -> tuple[int, list[str]]:
-    """Run the script on one "host", copying its output into the log line by line; end the
-    process (SIGTERM, then SIGKILL) as soon as `stop_reason()` names a reason."""
-    tail: list[str] = []
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, errors="replace", start_new_session=True)
-    processes = processes or ProcessGroups()
-    processes.add(process.pid)  # its own session: the group id is its pid
-
-    def signal_group(signum: int) -> None:  # the script and whatever it started
-        processes.signal(process.pid, signum)
-
-    def watch() -> None:
-        while process.poll() is None:
-            if stop_reason():
-                signal_group(signal.SIGTERM)
-                try:
-                    process.wait(GRACE_SECONDS)
-                except subprocess.TimeoutExpired:
-                    pass
-                signal_group(signal.SIGKILL)  # also children that outlived it and hold its output open
-                return
-            time.sleep(0.1)
-
-    threading.Thread(target=watch, name=f"stop-watch-{host}", daemon=True).start()
-    for line in process.stdout:
-        line = line.rstrip("\n")
-        log(f"[{host}] {line}" if multi else line)
-        tail = (tail + [line])[-TAIL_LINES:]
-    code = process.wait()
-    signal_group(signal.SIGKILL)  # children that outlived the script
-    processes.discard(process.pid)
-    return code, tail
-
-
-def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
-          context: TrainingContext | None = None) -> dict[str, float]:
-    context = context or TrainingContext("local-job")
-    if context.s3 is None:
-        raise ClientError("script mode needs S3 to fetch the source code")
-    hps = decode(hp)
+def _refuse_other_distributions(hps: dict) -> None:
     for name in NOT_EMULATED:
         if hps.get(name) is True:
             raise ClientError(f"{name}: this distribution is not emulated offline; use "
                               "distribution={'multi_worker_mirrored_strategy': {'enabled': True}} or none")
-    user_hps = {k: v for k, v in hps.items() if not k.startswith(TOOLKIT_PREFIX)}
-    work = model_dir.parent
-    code_dir = work / "code"
-    script = unpack_source(hps, context.s3, code_dir)
-    if (code_dir / "requirements.txt").exists():
-        log("[localaws] requirements.txt found: not installed offline (the packages of this "
-            "virtualenv are used)")
-    log(f"[localaws] TensorFlow script mode: running {script.name} with Python "
-        f"{sys.version.split()[0]} and the installed TensorFlow {installed_tensorflow()}, whatever "
-        "framework_version the job asked for")
 
-    count = max(1, int(context.instance_count or 1))
-    hosts = [f"algo-{i + 1}" for i in range(count)]
-    tf_configs: list[dict | None] = [None] * count
-    if hps.get(MWMS) is True and count > 1:
-        workers = [f"127.0.0.1:{port}" for port in free_ports(count)]
-        tf_configs = [{"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}
-                      for i in range(count)]
-    command = [sys.executable, str(script), *cli_arguments(user_hps)]
-    log("[localaws] invoking: python " + " ".join([script.name, *command[2:]]))
 
-    lock = threading.Lock()
+def _tf_configs(hps: dict, count: int) -> list[dict | None]:
+    """MultiWorkerMirroredStrategy's cluster: one worker per host, on ports of 127.0.0.1."""
+    if hps.get(MWMS) is not True or count < 2:
+        return [None] * count
+    workers = [f"127.0.0.1:{port}" for port in free_ports(count)]
+    return [{"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}} for i in range(count)]
 
-    def locked_log(line: str) -> None:
-        with lock:
-            log(line)
 
-    results: dict[str, tuple[int, list[str]]] = {}
-
-    def run(index: int) -> None:
-        host = hosts[index]
-        host_model = model_dir if index == 0 else work / f"model-{host}"
-        host_output = context.output_dir if (index == 0 and context.output_dir) else work / f"output-{host}"
-        host_model.mkdir(parents=True, exist_ok=True)
-        host_output.mkdir(parents=True, exist_ok=True)
-        env = host_environment(host, hosts, channels, user_hps, host_model, host_output, code_dir,
-                               context, tf_configs[index])
-        results[host] = run_host(command, env, code_dir, locked_log, host, count > 1, context.stop_reason,
-                                 context.processes)
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"{context.job_name}-{h}") for i, h in enumerate(hosts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    context.check_stop()  # ended by StopTrainingJob or MaxRuntimeInSeconds, not by a failure
-    failed = {h: r for h, r in results.items() if r[0] != 0}
-    if failed:
-        host, (code, tail) = sorted(failed.items())[0]
-        raise ExecuteUserScriptError(
-            f"{script.name} exited with code {code} on {host}. Last output:\n" + "\n".join(tail))
-    if not any(model_dir.iterdir()):
-        log("[localaws] warning: the script saved nothing in SM_MODEL_DIR; model.tar.gz will be empty")
-    return {}
+def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
+          context: TrainingContext | None = None) -> dict[str, float]:
+    return run(channels, hp, model_dir, log, context, f"TensorFlow {installed_tensorflow()}",
+               tf_configs=_tf_configs, check=_refuse_other_distributions)

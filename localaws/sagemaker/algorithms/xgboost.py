@@ -18,6 +18,15 @@ including the tuning objective a tuning job asks for; the model is saved as `xgb
 which `xgboost.Booster().load_model()` reads. Endpoints answer text/csv with the scores
 joined by commas, batch transform with one score per line; selectable inference output
 (SAGEMAKER_INFERENCE_OUTPUT) is supported for json, jsonlines and csv.
+
+Script mode (`sagemaker.xgboost.XGBoost(entry_point=...)`): when the hyperparameters name
+`sagemaker_program`, the container runs the user's script instead of the algorithm, through
+the training toolkit (sagemaker-xgboost-container `training.py`: framework mode), and
+localaws does the same with script_mode.py and the xgboost installed here. An endpoint for
+such a model answers with the container's default handlers (the model file the script saved
+in SM_MODEL_DIR, read as above); an entry point that defines its own `model_fn`, `input_fn`,
+`predict_fn`, `output_fn` or `transform_fn` is refused, since running user code inside the
+emulator's server is not emulated.
 """
 from __future__ import annotations
 
@@ -28,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import formats
+from . import formats, script_mode
 from .base import TOOLKIT, Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
 
 REPOSITORIES = ("sagemaker-xgboost", "xgboost")
@@ -49,11 +58,9 @@ OBJECTIVES = {
 ALIASES = {"learning_rate": "eta", "min_split_loss": "gamma", "reg_lambda": "lambda", "reg_alpha": "alpha"}
 WORDING = TOOLKIT  # the container validates with sagemaker-algorithm-toolkit
 HINTS = {"silent": "XGBoost 1.0 replaced 'silent' with 'verbosity' (0 = silent)",
-         # sagemaker.xgboost.XGBoost(entry_point=...) sends these: AWS runs the script, localaws cannot yet
-         **{name: "this is XGBoost script mode (an entry_point script), which localaws does not emulate: it "
-                  "runs SageMaker's built-in XGBoost algorithm only; use the Estimator with the xgboost image "
-                  "and hyperparameters, or run the script against AWS"
-            for name in ("sagemaker_program", "sagemaker_submit_directory")}}
+         # without sagemaker_program the container runs its algorithm, which has no such hyperparameter
+         "sagemaker_submit_directory": "script mode needs sagemaker_program (the entry point) as well"}
+HANDLERS = ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")
 
 
 def _unit() -> H:
@@ -287,8 +294,51 @@ class XGBoostModel:
         return {k: values[k] if k in valid else float("nan") for k in self.selected}
 
 
-def load(model_dir: Path, environment: dict | None = None) -> XGBoostModel:
+def train_script(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, context=None) -> dict:
+    """Script mode: the user's entry point, run as the container's training toolkit runs it."""
     import xgboost as xgb
+
+    return script_mode.run(channels, hp, model_dir, log, context, f"xgboost {xgb.__version__}")
+
+
+def _refuse_custom_handlers(model_dir: Path, environment: dict, s3) -> None:
+    """A script-mode model (SAGEMAKER_PROGRAM set by the SDK's XGBoostModel) whose entry point
+    defines inference handlers: the container would import and call them; localaws will not
+    run user code in its server, so it says so instead of silently using the defaults."""
+    import ast
+    import tarfile
+    import tempfile
+
+    program, submit = environment.get("SAGEMAKER_PROGRAM"), environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+    if not program:
+        return
+    source = None
+    if submit.startswith("s3://") and s3 is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            archive = Path(scratch) / "sourcedir.tar.gz"
+            archive.write_bytes(s3.read(submit))
+            with tarfile.open(archive) as tar:
+                member = next((m for m in tar.getmembers() if m.name.lstrip("./") == program), None)
+                source = tar.extractfile(member).read().decode(errors="replace") if member else None
+    elif (model_dir / "code" / program).is_file():  # the SDK repacked the code into model.tar.gz
+        source = (model_dir / "code" / program).read_text(errors="replace")
+    if source is None:
+        raise ClientError(f"SAGEMAKER_PROGRAM {program!r} is not in SAGEMAKER_SUBMIT_DIRECTORY {submit!r}")
+    try:
+        defined = {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+    except SyntaxError as err:
+        raise ClientError(f"{program} cannot be imported: {err}") from None
+    custom = [name for name in HANDLERS if name in defined]
+    if custom:
+        raise ClientError(f"{program} defines {', '.join(custom)}: custom inference handlers are not emulated "
+                          "offline (localaws serves script-mode XGBoost models with the container's default "
+                          "handlers only); deploy without them here, or test them on AWS")
+
+
+def load(model_dir: Path, environment: dict | None = None, s3=None) -> XGBoostModel:
+    import xgboost as xgb
+
+    _refuse_custom_handlers(model_dir, environment or {}, s3)
 
     files = [p for p in model_dir.iterdir() if p.is_file()]
     path = model_dir / MODEL_FILE if (model_dir / MODEL_FILE).exists() else (files[0] if files else None)
