@@ -210,7 +210,8 @@ def test_xgboost_script_mode_runs_the_users_script_and_serves_what_it_saved(sess
     predictor = estimator.deploy(1, "ml.m5.large", serializer=CSVSerializer(), deserializer=CSVDeserializer())
     try:
         answer = np.array(predictor.predict(rows), dtype=float).ravel()
-    finally:
+    finally:  # the endpoint, its configuration and the model: nothing left for other tests to find
+        predictor.delete_model()  # it reads the model's name from the endpoint configuration
         predictor.delete_endpoint()
     assert np.allclose(answer, booster.predict(xgb.DMatrix(rows)), atol=1e-6)
 
@@ -226,5 +227,11 @@ def test_xgboost_script_mode_refuses_custom_inference_handlers_it_cannot_run(ses
         described = session.sagemaker_client.describe_endpoint(EndpointName=name)
         assert described["EndpointStatus"] == "Failed"
         assert described["FailureReason"].startswith("ClientError: train.py defines input_fn")
-    finally:
-        session.sagemaker_client.delete_endpoint(EndpointName=name)
+    finally:  # the failed endpoint, its configuration and the model deploy created
+        sm = session.sagemaker_client
+        config = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+        model = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["ModelName"]
+        sm.delete_endpoint(EndpointName=name)
+        sm.delete_endpoint_config(EndpointConfigName=config)
+        sm.delete_model(ModelName=model)
+    assert not [m for m in sm.list_models(NameContains="sagemaker-xgboost")["Models"] if m["ModelName"] == model]
