@@ -276,10 +276,10 @@ KNOWN_COPIES = {"label_first_splits", "read_csv_prefix", "read_lines", "read_twe
 
 
 def test_no_helper_is_defined_in_two_notebooks_beyond_the_known_copies():
-    copied = {name for name, where in helpers_defined(NOTEBOOKS).items() if len(where) > 1}
+    defined = helpers_defined(NOTEBOOKS)
+    copied = {name for name, where in defined.items() if len(where) > 1}
     named = {name for name in copied if not name.startswith("body:")}
-    by_body_only = [name for name in copied - named
-                    if not any(helpers_defined(NOTEBOOKS)[name] <= helpers_defined(NOTEBOOKS)[n] for n in named)]
+    by_body_only = [name for name in copied - named if not any(defined[name] <= defined[n] for n in named)]
     assert named == KNOWN_COPIES and by_body_only == []
 
 

@@ -68,12 +68,17 @@ def main() -> int:
         nbformat.write(notebook, args.output)
     else:
         bad = {p: problems(p) for p in all_notebooks()}
-        for path, found in bad.items():
-            for problem in found:
-                print(f"{path.relative_to(ROOT)}: {problem}")
-        print(f"{len(bad)} notebooks checked")
-        return 1 if any(bad.values()) else 0
+        return report(bad, f"{len(bad)} notebooks checked")
     return 0
+
+
+def report(found: dict[Path, list[str]], summary: str) -> int:
+    """Print each notebook's problems and a summary line; the exit code: 1 if any."""
+    for path, problems_found in found.items():
+        for problem in problems_found:
+            print(f"{path.relative_to(ROOT)}: {problem}")
+    print(summary)
+    return 1 if any(found.values()) else 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from tools.matrix import is_emr_cell
-from tools.notebooks import ROOT, all_notebooks
+from tools.notebooks import ROOT, all_notebooks, report
 
 FOLDER = ROOT / "executed"
 NOTE_TAG = "executed-copy-note"
@@ -186,11 +186,7 @@ def main() -> int:
         for reason in build(args.build_dir):
             print("not copied:", reason)
     bad = {lesson: problems(lesson) for lesson in all_notebooks()}
-    for lesson, found in bad.items():
-        for problem in found:
-            print(f"{lesson.relative_to(ROOT)}: {problem}")
-    print(f"{sum(not f for f in bad.values())} of {len(bad)} executed copies are current")
-    return 1 if any(bad.values()) else 0
+    return report(bad, f"{sum(not f for f in bad.values())} of {len(bad)} executed copies are current")
 
 
 if __name__ == "__main__":
