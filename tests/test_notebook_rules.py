@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from packaging.version import Version
 
-from tools.matrix import SDK_CHECK, SDK_INSTALL_LINE, is_emr_cell
+from tools.matrix import SDK_INSTALL_LINE, has_sdk_check, imported_modules, is_emr_cell
 from tools.notebooks import ROOT, all_notebooks, problems
 
 NOTEBOOKS = all_notebooks()
@@ -84,12 +84,35 @@ def code_cells(notebook):
 def test_the_sagemaker_sdk_is_checked_first_by_distribution_version(notebook):
     """SDK v3 has no sagemaker.__version__ (measured on SageMaker Distribution 4): the check reads
     the distribution's metadata, before any `import sagemaker`, in the first code cell (after
-    the EMR install cell on EMR)."""
+    the EMR install cell on EMR): `course.sagemaker_setup.require_sdk_v2()`, or inline in the
+    Spark notebook, where `course` is not on the cluster."""
     cells = [c for c in code_cells(notebook) if not is_emr_cell(c)]
     source = "\n".join(c.source for c in cells)
     assert "sagemaker.__version__" not in source
-    if re.search(r"^\s*(import|from) sagemaker\b", source, re.M):
-        assert SDK_CHECK in cells[0].source and SDK_INSTALL_LINE in cells[0].source
+    if imported_modules(source) & {"sagemaker", "course.sagemaker_setup"}:
+        first = cells[0].source
+        assert has_sdk_check(first), first
+        assert "require_sdk_v2()" in first or SDK_INSTALL_LINE in first
+
+
+@pytest.mark.parametrize("sdk, fails", [("2.244.9", True), ("2.245", False), ("2.257.7", False), ("3.0.0", True),
+                                        ("3.12.0", True), (None, True)])
+def test_require_sdk_v2_names_the_install_line(monkeypatch, sdk, fails):
+    from importlib.metadata import PackageNotFoundError
+
+    from course import sagemaker_setup
+
+    def version(name):
+        if sdk is None:
+            raise PackageNotFoundError(name)
+        return sdk
+
+    monkeypatch.setattr(sagemaker_setup, "version", version)
+    if fails:
+        with pytest.raises(RuntimeError, match=re.escape(SDK_INSTALL_LINE)):
+            sagemaker_setup.require_sdk_v2()
+    else:
+        assert sagemaker_setup.require_sdk_v2() == sdk
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -102,9 +125,43 @@ def test_spark_notebooks_show_plots_on_emr_and_import_nothing_from_their_folder(
             assert following is not None and following.source.strip() == "%matplot plt" \
                 and is_emr_cell(following), f"no %matplot cell after:\n{cell.source}"
     local = {p.stem for p in notebook.parent.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    local.add("course")  # the repository's package is not on the cluster either
     for cell in cells:
         for module in re.findall(r"^\s*(?:from|import) (\w+)", cell.source, re.M):
             assert module not in local, f"imports {module} from the notebook's folder, which is not on an EMR cluster"
+
+
+def course_import_problems(notebook) -> list[str]:
+    """A notebook that imports the repository's `course` package puts the repository root on
+    `sys.path` first (Jupyter starts the kernel in the notebook's folder), and the package
+    exists for every module it names."""
+    found, on_path = [], False
+    for cell in code_cells(notebook):
+        for line in cell.source.splitlines():
+            if line.startswith('sys.path.insert(0, "..")'):
+                on_path = True
+            module = re.match(r"from (course(?:\.\w+)?) import|import (course(?:\.\w+)?)", line)
+            if module:
+                name = module.group(1) or module.group(2)
+                if not on_path:
+                    found.append(f"{name} imported before the repository root is on sys.path")
+                if not (ROOT / (name.replace(".", "/") + ".py")).exists() and not (ROOT / name / "__init__.py").exists():
+                    found.append(f"no module {name}")
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_course_package_is_reached_from_the_repository_root(notebook):
+    assert course_import_problems(notebook) == []
+
+
+def test_the_course_import_rule_bites(tmp_path):
+    cell = nbformat.v4.new_code_cell
+    for cells, expected in [([cell("from course.tweets import read_lines")], "before the repository root"),
+                            ([cell('import sys\n\nsys.path.insert(0, "..")\nfrom course.nothing import x')], "no module")]:
+        path = tmp_path / "nb.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+        assert expected in " ".join(course_import_problems(path))
 
 
 SYNTHETIC_SAMPLES = ("adform_clicks", "newsgroups", "tweets", "online_retail", "theme_park", "caltech_style")
@@ -201,8 +258,15 @@ def test_the_version_check_rule_bites(check):
 
 def test_the_version_check_rule_passes_the_notebooks_real_checks():
     assert bad_version_checks('assert int(keras.__version__.split(".")[0]) >= 3') == []
-    sdk_check = code_cells(ROOT / "chapter03_regression" / "3_sagemaker_linear_learner.ipynb")[0].source
+    import inspect
+
+    from course import sagemaker_setup
+
+    sdk_check = inspect.getsource(sagemaker_setup.require_sdk_v2)
     assert len(list(version_checks(sdk_check))) == 1 and bad_version_checks(sdk_check) == []
+    inline = code_cells(ROOT / "chapter06_recommenders" / "3_sagemaker_factorization_machines.ipynb")
+    inline = next(c.source for c in inline if has_sdk_check(c.source))
+    assert len(list(version_checks(inline))) == 1 and bad_version_checks(inline) == []
 
 
 BOOK_EXERCISES = (2, 4, 5, 6, 8, 9, 10, 11, 12, 14, 16)  # the chapters whose book ends with exercises
@@ -269,18 +333,11 @@ def helpers_defined(notebooks, root=ROOT) -> dict[str, set[str]]:
     return defined
 
 
-# Issue 20, item 5: helpers still copied between notebooks, to be replaced by one shared
-# definition. The list may only shrink: a new copy fails the test below, and so does a
-# fixed one still listed here.
-KNOWN_COPIES = {"label_first_splits", "read_csv_prefix", "read_lines", "read_tweets", "linear_regressor"}
-
-
-def test_no_helper_is_defined_in_two_notebooks_beyond_the_known_copies():
+def test_no_helper_is_defined_in_two_notebooks():
+    """Issue 20, item 5: what two notebooks need lives once, in the `course` package (or, for
+    the Spark notebooks, which cannot reach it on a cluster, is written in place)."""
     defined = helpers_defined(NOTEBOOKS)
-    copied = {name for name, where in defined.items() if len(where) > 1}
-    named = {name for name in copied if not name.startswith("body:")}
-    by_body_only = [name for name in copied - named if not any(defined[name] <= defined[n] for n in named)]
-    assert named == KNOWN_COPIES and by_body_only == []
+    assert {name: sorted(where) for name, where in defined.items() if len(where) > 1} == {}
 
 
 def test_the_copy_check_bites(tmp_path):

@@ -3,6 +3,7 @@ a platform cannot run, which notebooks each platform gets and how an EMR run see
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -82,3 +83,16 @@ def test_on_sdk_v3_a_sagemaker_notebook_passes_only_by_stopping_at_its_check(tmp
     boto3_only = SimpleNamespace(notebook="chapter12_lex/1_lex_food_order_bot.ipynb", error=None, expected=None)
     matrix.judge(boto3_only, sdk_v3, log, executed)
     assert boto3_only.error is None and boto3_only.expected is None
+
+
+def test_a_notebook_that_needs_an_earlier_one_gets_it_first_on_a_platform():
+    """On EMR the matrix runs only the Spark notebook: the notebook whose output it applies runs
+    first (tools/matrix.PREREQUISITES), and the parameters named there exist in both."""
+    emr = platforms.BY_NAME["emr-7"]
+    for later, (earlier, output, given_as, _) in matrix.PREREQUISITES.items():
+        assert matrix.prerequisite_for(ROOT / later, None) is None  # a chapter runs in order on the laptop
+        assert matrix.prerequisite_for(ROOT / later, emr)[0] == ROOT / earlier
+        for notebook, parameter in ((earlier, output), (later, given_as)):
+            cell = next(c for c in nbformat.read(ROOT / notebook, as_version=4).cells
+                        if "parameters" in c.metadata.get("tags", []))
+            assert re.search(rf"^{parameter} = ", cell.source, re.M), f"{notebook} has no parameter {parameter}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -25,7 +26,22 @@ from tools.platforms import BUILD, PLATFORMS
 ROOT = Path(__file__).resolve().parent.parent
 EMR_TAG = "emr"
 SDK_INSTALL_LINE = "%pip install 'sagemaker>=2.245,<3'"
-SDK_CHECK = 'Version(version("sagemaker"))'
+# The SDK check: `course.sagemaker_setup.require_sdk_v2()` in the SageMaker-side notebooks, or
+# inline (the Spark notebook that calls SageMaker from the cluster, where `course` is absent).
+SDK_CHECKS = ("require_sdk_v2()", 'Version(version("sagemaker"))')
+_IMPORTS = re.compile(r"^\s*(?:import|from)\s+(\w+(?:\.\w+)?)", re.M)
+
+
+def imported_modules(code: str) -> set[str]:
+    """The modules (and `package.module`s) the code imports at the start of a line."""
+    found = set()
+    for name in _IMPORTS.findall(code):
+        found |= {name, name.split(".")[0]}
+    return found
+
+
+def has_sdk_check(code: str) -> bool:
+    return any(check in code for check in SDK_CHECKS)
 
 
 @functools.lru_cache(maxsize=None)  # every platform asks about every notebook
@@ -36,10 +52,10 @@ def _code(notebook: Path) -> str:
 
 def kind(notebook: Path) -> str:
     """'spark', 'sagemaker' (AWS API calls, no Spark) or 'local' (neither)."""
-    code = _code(notebook)
-    if "import pyspark" in code or "from pyspark" in code:
+    modules = imported_modules(_code(notebook))
+    if "pyspark" in modules:
         return "spark"
-    if "import sagemaker" in code or "import boto3" in code:
+    if modules & {"sagemaker", "boto3", "course.sagemaker_setup"}:
         return "sagemaker"
     return "local"
 
@@ -81,6 +97,27 @@ def parameters_for(notebook: Path, platform) -> dict[str, str]:
     return found
 
 
+# A notebook that applies what an earlier notebook of its chapter saved. A chapter runs in
+# order, so on the laptop the file is there; a platform kernel runs only its own notebooks
+# (EMR runs the Spark notebook, not the Keras one), so the earlier notebook runs first in the
+# project's kernel, writing into this run's folder, as a reader runs notebook 1 in Studio and
+# copies the model to S3 for the cluster. notebook -> (earlier notebook, its output
+# parameter, this notebook's input parameter, file name)
+PREREQUISITES = {
+    "chapter09_image_classification/2_spark_batch_inference.ipynb":
+        ("chapter09_image_classification/1_keras_cnn.ipynb", "EXPORT_DIR", "MODEL", "caltech_style_cnn_savedmodel"),
+}
+
+
+def prerequisite_for(notebook: Path, platform):
+    """(earlier notebook, output parameter, input parameter, file name) when this platform must
+    run an earlier notebook first, else None."""
+    if platform is None:
+        return None
+    found = PREREQUISITES.get(notebook.relative_to(ROOT).as_posix())
+    return (ROOT / found[0], *found[1:]) if found else None
+
+
 def kernel_env(platform, emulator=None) -> dict[str, str]:
     """What a platform's kernel adds to the emulator's environment: where its kernelspec is
     and, on EMR, the cluster's instance profile as the caller (the notebooks there run as
@@ -105,11 +142,11 @@ def _first_error_cell(executed: Path) -> str | None:
 
 def judge(result, platform, log: Path, executed: Path) -> None:
     """Turn an SDK-v3 platform's run into pass/fail: it must stop at the SDK check, with the fix."""
-    if not platform.expect_sdk_stop or SDK_CHECK not in _code(ROOT / result.notebook):
+    if not platform.expect_sdk_stop or not has_sdk_check(_code(ROOT / result.notebook)):
         return  # boto3-only notebooks need no SDK v2: they must simply pass
     text = log.read_text(errors="replace")
     failing = _first_error_cell(executed) or ""
-    if result.error and SDK_CHECK in failing and SDK_INSTALL_LINE in text:
+    if result.error and has_sdk_check(failing) and SDK_INSTALL_LINE in text:
         result.error, result.expected = None, "stops at the SDK check with the install line"
     elif not result.error:
         result.error = "ran to the end on SDK v3: the SDK check should have stopped it"

@@ -65,11 +65,22 @@ def discover(patterns: list[str]) -> list[Path]:
     return found
 
 
-def run_one(notebook: Path, out: Path, emulator, platform=None) -> Result:
+def run_one(notebook: Path, out: Path, emulator, platform=None, parameters: dict | None = None) -> Result:
     """Execute one notebook with papermill in its own process, against `emulator`, in the
     project's kernel or in `platform`'s (a tools.platforms.Platform)."""
     from tools import matrix
 
+    parameters = dict(parameters or {})
+    prerequisite = matrix.prerequisite_for(notebook, platform)
+    if prerequisite:
+        earlier, output, given_as, file_name = prerequisite
+        saved = out / "prerequisites" / (platform.name if platform else "laptop") / file_name
+        first = run_one(earlier, out / "prerequisites", emulator, parameters={output: str(saved)})
+        if first.error or not saved.exists():
+            name = notebook.relative_to(ROOT).as_posix()
+            return Result(name, platform=platform.name if platform else "laptop",
+                          error=f"{first.notebook}, which this notebook needs first, failed: {first.error}")
+        parameters[given_as] = str(saved)
     name = notebook.relative_to(ROOT).as_posix()
     chapter = notebook.parent.name
     where = out if platform is None else out / "platforms" / platform.name
@@ -83,7 +94,7 @@ def run_one(notebook: Path, out: Path, emulator, platform=None) -> Result:
     command = [sys.executable, "-m", "papermill", str(source), str(executed), "--cwd", str(notebook.parent),
                "-k", "python3" if platform is None else platform.kernel,
                "-p", "METRICS_DIR", str(metrics_dir), "--no-progress-bar"]
-    for parameter, value in matrix.parameters_for(notebook, platform).items():
+    for parameter, value in {**matrix.parameters_for(notebook, platform), **parameters}.items():
         command += ["-p", parameter, value]
     started = time.time()
     with log.open("w") as log_file:
@@ -173,6 +184,7 @@ def main() -> int:
     parser.add_argument("--platform", action="append", default=[], metavar="NAME",
                         help="run only this platform's kernel (repeatable; see python -m tools.platforms list)")
     args = parser.parse_args()
+    args.out = args.out.resolve()  # the kernels run in the notebooks' folders: a relative --out would land there
     args.platforms = args.platforms or bool(args.platform)
     notebooks = discover(args.notebooks)
     try:
