@@ -25,8 +25,9 @@ def _emr_install_pypi_package(self, package, repo=None):
     """sc.install_pypi_package("pandas==2.2.3") as on EMR: for this notebook session only."""
     import importlib
 
-    # --no-compile: modules compile when first imported, not all at install time
-    done = _emr_pip("install", "-q", "--no-compile", package, *(["--index-url", repo] if repo else []))
+    # pip compiles the bytecode at install time: on import, with PYTHONDONTWRITEBYTECODE=1,
+    # the driver and every Spark worker would compile TensorFlow's sources again
+    done = _emr_pip("install", "-q", package, *(["--index-url", repo] if repo else []))
     if done.returncode:
         raise RuntimeError(f"install_pypi_package({package!r}) failed:\n{done.stderr.strip()[-3000:]}")
     importlib.invalidate_caches()
