@@ -235,3 +235,62 @@ def test_xgboost_script_mode_refuses_custom_inference_handlers_it_cannot_run(ses
         sm.delete_endpoint_config(EndpointConfigName=config)
         sm.delete_model(ModelName=model)
     assert not [m for m in sm.list_models(NameContains="sagemaker-xgboost")["Models"] if m["ModelName"] == model]
+
+
+def test_async_inference_writes_the_answer_and_the_failure_to_s3(session, role, clicks):
+    """Issue 18: asynchronous endpoints (AsyncInferenceConfig, InvokeEndpointAsync) were not
+    emulated. The SDK's AsyncPredictor uploads the request, invokes, and reads the answer from
+    S3OutputPath; a request the model refuses lands in S3FailurePath as <id>-error.out; Body
+    and InputLocation are exclusive (botocore's documentation of InvokeEndpointAsync)."""
+    from botocore.exceptions import ClientError
+    from sagemaker.async_inference import AsyncInferenceConfig, WaiterConfig
+    from sagemaker.deserializers import CSVDeserializer
+
+    estimator = xgboost_estimator(session, role)
+    estimator.fit(clicks)
+    out = f"s3://{session.default_bucket()}/{unique('async')}"
+    predictor = estimator.deploy(1, "ml.m5.large", serializer=CSVSerializer(), deserializer=CSVDeserializer(),
+                                 async_inference_config=AsyncInferenceConfig(output_path=f"{out}/out",
+                                                                             failure_path=f"{out}/failed"))
+    runtime = client("sagemaker-runtime")
+    try:
+        rows = np.random.default_rng(1).random((3, 3))
+        # AsyncPredictor: upload, invoke, then wait for the output object while a thread
+        # watches the failure path (a short watch, or it outlives the test's emulator)
+        answer = predictor.predict(rows, waiter_config=WaiterConfig(max_attempts=3, delay=1))
+        scores = np.array(answer, dtype=float).ravel()
+
+        bad = runtime.invoke_endpoint_async(EndpointName=predictor.endpoint_name, ContentType="text/csv",
+                                            InputLocation=upload(session, "bad.csv", b"not,a,number\n"))
+        with pytest.raises(ClientError, match="mutually exclusive"):
+            runtime.invoke_endpoint_async(EndpointName=predictor.endpoint_name, ContentType="text/csv",
+                                          InputLocation=f"{out}/x.csv", Body=b"1,2,3")
+        inline = runtime.invoke_endpoint_async(EndpointName=predictor.endpoint_name, ContentType="text/csv",
+                                               Body=b"0.1,0.2,0.3", S3OutputPathExtension="inline",
+                                               InferenceId="inline-1")
+    finally:
+        predictor.delete_model()
+        predictor.delete_endpoint()
+    assert scores.shape == (3,) and ((scores > 0) & (scores < 1)).all()
+    assert bad["FailureLocation"].startswith(f"{out}/failed/") and bad["FailureLocation"].endswith("-error.out")
+    bucket, key = bad["FailureLocation"][len("s3://"):].split("/", 1)
+    assert client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()  # the container's complaint
+    assert inline["OutputLocation"] == f"{out}/out/inline/inline-1.out"
+    bucket, key = inline["OutputLocation"][len("s3://"):].split("/", 1)
+    assert 0 < float(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()) < 1
+
+
+def test_a_real_time_endpoint_refuses_async_invocations(session, role, clicks):
+    from botocore.exceptions import ClientError
+
+    estimator = xgboost_estimator(session, role)
+    estimator.fit(clicks)
+    predictor = estimator.deploy(1, "ml.m5.large")
+    try:
+        with pytest.raises(ClientError) as refused:
+            client("sagemaker-runtime").invoke_endpoint_async(EndpointName=predictor.endpoint_name,
+                                                             ContentType="text/csv", Body=b"0.1,0.2,0.3")
+    finally:
+        predictor.delete_model()
+        predictor.delete_endpoint()
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
