@@ -294,3 +294,26 @@ def test_a_real_time_endpoint_refuses_async_invocations(session, role, clicks):
         predictor.delete_model()
         predictor.delete_endpoint()
     assert refused.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_a_serverless_endpoint_predicts_and_describes_its_serverless_configuration(session, role, clicks):
+    """Issue 18: serverless inference configs. The endpoint answers as any other; its variant
+    summary carries Current/DesiredServerlessConfig, not instance counts (botocore's
+    ProductionVariantSummary)."""
+    from sagemaker.deserializers import CSVDeserializer
+    from sagemaker.serverless import ServerlessInferenceConfig
+
+    estimator = xgboost_estimator(session, role)
+    estimator.fit(clicks)
+    predictor = estimator.deploy(serverless_inference_config=ServerlessInferenceConfig(memory_size_in_mb=2048,
+                                                                                       max_concurrency=2),
+                                 serializer=CSVSerializer(), deserializer=CSVDeserializer())
+    try:
+        scores = np.array(predictor.predict(np.random.default_rng(0).random((2, 3))), dtype=float).ravel()
+        variant = client("sagemaker").describe_endpoint(EndpointName=predictor.endpoint_name)["ProductionVariants"][0]
+    finally:
+        predictor.delete_model()
+        predictor.delete_endpoint()
+    assert scores.shape == (2,) and ((scores > 0) & (scores < 1)).all()
+    assert variant["CurrentServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 2}
+    assert "CurrentInstanceCount" not in variant

@@ -474,8 +474,12 @@ class SageMakerBackend:
                                     "ResolvedImage": loaded[v["VariantName"]].image, "ResolutionTime": now()}],
                 "CurrentWeight": v.get("InitialVariantWeight", 1.0),
                 "DesiredWeight": v.get("InitialVariantWeight", 1.0),
-                "CurrentInstanceCount": v.get("InitialInstanceCount", 1),
-                "DesiredInstanceCount": v.get("InitialInstanceCount", 1)}
+                # a serverless variant has no instances: its summary carries the configuration
+                # instead (botocore's ProductionVariantSummary: Current/DesiredServerlessConfig)
+                **({"CurrentServerlessConfig": v["ServerlessConfig"], "DesiredServerlessConfig": v["ServerlessConfig"]}
+                   if v.get("ServerlessConfig") else
+                   {"CurrentInstanceCount": v.get("InitialInstanceCount", 1),
+                    "DesiredInstanceCount": v.get("InitialInstanceCount", 1)})}
                 for v in config["ProductionVariants"]]
             with self.lock:
                 if endpoint["EndpointName"] not in self.endpoints:  # deleted while loading
