@@ -268,6 +268,7 @@ def test_async_inference_writes_the_answer_and_the_failure_to_s3(session, role, 
         inline = runtime.invoke_endpoint_async(EndpointName=predictor.endpoint_name, ContentType="text/csv",
                                                Body=b"0.1,0.2,0.3", S3OutputPathExtension="inline",
                                                InferenceId="inline-1")
+        described = client("sagemaker").describe_endpoint(EndpointName=predictor.endpoint_name)
     finally:
         predictor.delete_model()
         predictor.delete_endpoint()
@@ -275,6 +276,7 @@ def test_async_inference_writes_the_answer_and_the_failure_to_s3(session, role, 
     assert bad["FailureLocation"].startswith(f"{out}/failed/") and bad["FailureLocation"].endswith("-error.out")
     bucket, key = bad["FailureLocation"][len("s3://"):].split("/", 1)
     assert client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()  # the container's complaint
+    assert described["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"] == f"{out}/out"
     assert inline["OutputLocation"] == f"{out}/out/inline/inline-1.out"
     bucket, key = inline["OutputLocation"][len("s3://"):].split("/", 1)
     assert 0 < float(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()) < 1

@@ -445,6 +445,8 @@ class SageMakerBackend:
         endpoint = {"EndpointName": name, "EndpointArn": arn(region, "endpoint", name),
                     "EndpointConfigName": config_name, "EndpointStatus": "Creating",
                     "CreationTime": created, "LastModifiedTime": created}
+        if config.get("AsyncInferenceConfig"):  # DescribeEndpoint repeats it (botocore's output shape)
+            endpoint["AsyncInferenceConfig"] = config["AsyncInferenceConfig"]
         with self.lock:
             for variant in config["ProductionVariants"]:
                 if variant.get("InstanceType"):
