@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from tools import figures  # noqa: E402
+from tools.folder_lock import FolderLock  # noqa: E402
 from tools.java import JavaNotFound  # noqa: E402
 from tools.matrix import is_emr_cell  # noqa: E402
 from tools.notebook_env import prepare_notebook_environment  # noqa: E402
@@ -94,6 +95,7 @@ def _is_xdist_controller(config) -> bool:
 
 
 def pytest_unconfigure(config):
+    _folder_lock.release()
     emulator = getattr(config, "_localaws", None)
     if emulator:
         emulator.stop()
@@ -184,7 +186,12 @@ def pytest_xdist_make_scheduler(config, log):
     return ByChapter(config, log)
 
 
+_folder_lock = FolderLock()  # nbval runs a notebook in its folder: see tools/folder_lock.py
+
+
 def pytest_runtest_setup(item):
+    notebook_item = _is_cell(item) or isinstance(item, NotebookChecks)
+    _folder_lock.hold(Path(str(item.parent.path)).parent if notebook_item else None)
     if _is_cell(item):
         _started.setdefault(_name(item.parent.path), time.time())
 

@@ -41,3 +41,29 @@ sm.create_model(ModelName='forgotten', ExecutionRoleArn=os.environ['SAGEMAKER_RO
     done = run_pytest_on(tmp_path, leave_running)
     assert done.returncode == 1 and "1 failed, 2 passed" in done.stdout, done.stdout
     assert "left these running" in done.stdout and "forgotten" in done.stdout
+
+
+def test_a_notebook_folder_is_worked_in_by_one_run_at_a_time(tmp_path):
+    """Two runs of chapter 14 in one checkout rewrote work/train.csv under each other's upload
+    (tools/folder_lock.py): while one run holds a folder, another process cannot take it."""
+    import subprocess
+    import sys
+
+    from tools.folder_lock import LOCKS, FolderLock
+
+    folder = tmp_path / "chapter99_example"
+    folder.mkdir()
+    probe = ("import fcntl, sys; f = open(sys.argv[1], 'w')\n"
+             "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
+             "except BlockingIOError:\n    print('held')")
+    lock = FolderLock()
+    lock.hold(folder)
+    try:
+        held = subprocess.run([sys.executable, "-c", probe, str(LOCKS / "chapter99_example.lock")],
+                              capture_output=True, text=True).stdout.strip()
+        lock.hold(folder)  # the same folder again: still held, not re-taken
+    finally:
+        lock.release()
+    free = subprocess.run([sys.executable, "-c", probe, str(LOCKS / "chapter99_example.lock")],
+                          capture_output=True, text=True).stdout.strip()
+    assert (held, free) == ("held", "free")

@@ -69,6 +69,7 @@ def run_one(notebook: Path, out: Path, emulator, platform=None, parameters: dict
     """Execute one notebook with papermill in its own process, against `emulator`, in the
     project's kernel or in `platform`'s (a tools.platforms.Platform)."""
     from tools import matrix
+    from tools.folder_lock import working_in
 
     parameters = dict(parameters or {})
     prerequisite = matrix.prerequisite_for(notebook, platform)
@@ -97,7 +98,8 @@ def run_one(notebook: Path, out: Path, emulator, platform=None, parameters: dict
     for parameter, value in {**matrix.parameters_for(notebook, platform), **parameters}.items():
         command += ["-p", parameter, value]
     started = time.time()
-    with log.open("w") as log_file:
+    in_its_folder = platform is None or not platform.emr  # EMR kernels run in a scratch directory
+    with log.open("w") as log_file, working_in(notebook.parent if in_its_folder else None):
         status = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
                                 env={**os.environ, **emulator.env, **matrix.kernel_env(platform, emulator)}).returncode
     result = Result(name, seconds=round(time.time() - started, 1), platform=platform.name if platform else "laptop")
