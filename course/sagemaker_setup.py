@@ -49,14 +49,13 @@ def credentials_explained():
         raise RuntimeError(OFFLINE_HINT) from None
 
 
-def session_and_bucket(bucket: str | None = None, region: str | None = None):
-    """A SageMaker session (in `region`, else the configured one) and the bucket to use: `bucket`,
-    else the session's default bucket (`sagemaker-<region>-<account>`, created if missing)."""
-    import boto3
+def session_and_bucket(bucket: str | None = None):
+    """A SageMaker session in the configured region and the bucket to use: `bucket`, else the
+    session's default bucket (`sagemaker-<region>-<account>`, created if missing)."""
     import sagemaker
 
     with credentials_explained():
-        session = sagemaker.Session(boto3.Session(region_name=region)) if region else sagemaker.Session()
+        session = sagemaker.Session()
         bucket = bucket or session.default_bucket()
     print(f"region {session.boto_region_name}, bucket {bucket}")
     return session, bucket

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import nbformat
 
+from course.sagemaker_setup import INSTALL_LINE
 from tools.platforms import BUILD, PLATFORMS
 
 ROOT = Path(__file__).resolve().parent.parent
 EMR_TAG = "emr"
-SDK_INSTALL_LINE = "%pip install 'sagemaker>=2.245,<3'"
+SDK_INSTALL_LINE = INSTALL_LINE  # the line the SDK check prints
 # The SDK check: `course.sagemaker_setup.require_sdk_v2()` in the SageMaker-side notebooks, or
 # inline (the Spark notebook that calls SageMaker from the cluster, where `course` is absent).
 SDK_CHECKS = ("require_sdk_v2()", 'Version(version("sagemaker"))')

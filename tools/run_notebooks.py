@@ -71,6 +71,7 @@ def run_one(notebook: Path, out: Path, emulator, platform=None, parameters: dict
     from tools import matrix
     from tools.folder_lock import working_in
 
+    name = notebook.relative_to(ROOT).as_posix()
     parameters = dict(parameters or {})
     prerequisite = matrix.prerequisite_for(notebook, platform)
     if prerequisite:
@@ -78,11 +79,9 @@ def run_one(notebook: Path, out: Path, emulator, platform=None, parameters: dict
         saved = out / "prerequisites" / (platform.name if platform else "laptop") / file_name
         first = run_one(earlier, out / "prerequisites", emulator, parameters={output: str(saved)})
         if first.error or not saved.exists():
-            name = notebook.relative_to(ROOT).as_posix()
             return Result(name, platform=platform.name if platform else "laptop",
                           error=f"{first.notebook}, which this notebook needs first, failed: {first.error}")
         parameters[given_as] = str(saved)
-    name = notebook.relative_to(ROOT).as_posix()
     chapter = notebook.parent.name
     where = out if platform is None else out / "platforms" / platform.name
     metrics_dir = where / "metrics" / chapter
