@@ -12,8 +12,11 @@ N/10 users, an interest level 0-4), then:
 2. **collect** (the book's way, for comparison): collects every row to the driver, stacks
    one scipy matrix and writes a single object.
 
-Reported: seconds for each, the bytes written, and the Python driver's peak RSS growth
-during each step (ru_maxrss, Linux). Needs S3: offline, run it under `localaws run`.
+Reported: seconds for each (the export step alone: the rows are generated and cached
+first), the bytes written, whether the partitions' objects concatenated in partition order
+equal the collected object byte for byte, the Python driver's peak RSS growth during each
+step (ru_maxrss, Linux), and at the end the peak RSS of the driver and of the JVM. Run it
+with the project's Spark settings, `SPARK_CONF_DIR=tools/spark-conf`, as `make run` does. Needs S3: offline, run it under `localaws run`.
 Results go to build/benchmarks/recordio_export.json.
 """
 from __future__ import annotations
@@ -34,12 +37,12 @@ NOTEBOOK = ROOT / "chapter06_recommenders" / "3_sagemaker_factorization_machines
 POIS = 31
 
 
-def notebook_exporter(bucket: str, prefix: str) -> dict:
-    """The notebook's export functions, defined in a namespace holding its globals."""
+def notebook_exporter(session, bucket: str, prefix: str) -> dict:
+    """The notebook's export functions, defined in a namespace holding the globals they read."""
     cell = next(c for c in nbformat.read(NOTEBOOK, as_version=4).cells
                 if c.cell_type == "code" and "def write_partition" in c.source)
-    namespace = {"bucket": bucket, "PREFIX": prefix}
-    exec(compile(cell.source, str(NOTEBOOK), "exec"), namespace)
+    namespace = {"session": session, "bucket": bucket, "PREFIX": prefix}
+    exec(compile(cell.source, f"{NOTEBOOK.name} (export cell)", "exec"), namespace)
     return namespace
 
 
@@ -57,6 +60,13 @@ def rows(spark, n: int, partitions: int):
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def jvm_peak_mb(spark) -> float:
+    """The Spark JVM's peak resident memory so far (VmHWM, Linux)."""
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
 
 
 def collect_and_write(df, bucket: str, key: str) -> int:
@@ -79,11 +89,27 @@ def collect_and_write(df, bucket: str, key: str) -> int:
     return buffer.tell()
 
 
-def object_bytes(bucket: str, prefix: str) -> int:
+def objects(bucket: str, prefix: str) -> list[str]:
     import boto3
 
     pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return sum(o["Size"] for page in pages for o in page.get("Contents", []))
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+
+def object_bytes(bucket: str, prefix: str) -> int:
+    import boto3
+
+    s3 = boto3.client("s3")
+    return sum(s3.head_object(Bucket=bucket, Key=key)["ContentLength"] for key in objects(bucket, prefix))
+
+
+def same_records(bucket: str, parts_prefix: str, whole_key: str) -> bool:
+    """True when the partitions' objects, in partition order, hold exactly the whole object's bytes."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    read = lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read()  # noqa: E731
+    return b"".join(read(key) for key in objects(bucket, parts_prefix)) == read(whole_key)
 
 
 def main() -> int:
@@ -98,7 +124,8 @@ def main() -> int:
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this venv's sagemaker
 
-    bucket = sagemaker.Session().default_bucket()
+    session = sagemaker.Session()
+    bucket = session.default_bucket()
     spark = SparkSession.builder.appName("recordio-export-benchmark").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     prefix = f"benchmarks/recordio-export-{time.time_ns()}"
@@ -108,7 +135,7 @@ def main() -> int:
     print(f"generated {args.rows} rows in {time.perf_counter() - start:.1f} s", flush=True)
     result = {"rows": args.rows, "partitions": args.partitions, "master": spark.sparkContext.master}
 
-    exporter = notebook_exporter(bucket, prefix)
+    exporter = notebook_exporter(session, bucket, prefix)
     before, start = peak_mb(), time.perf_counter()
     s3_prefix, written = exporter["export_recordio"](df, "parallel")
     result["parallel"] = {"seconds": round(time.perf_counter() - start, 2), "records": written,
@@ -121,6 +148,9 @@ def main() -> int:
         result["collect"] = {"seconds": round(time.perf_counter() - start, 2), "bytes": size,
                              "driver_rss_growth_mb": round(peak_mb() - before, 1)}
         print("collect", result["collect"], flush=True)
+        result["identical_content"] = same_records(bucket, f"{prefix}/parallel/", f"{prefix}/collected/all.pbr")
+        print("parallel objects concatenated == collected object:", result["identical_content"], flush=True)
+    result["peak_rss_mb"] = {"python_driver": round(peak_mb(), 1), "jvm": round(jvm_peak_mb(spark), 1)}
     spark.stop()
     out = ROOT / "build" / "benchmarks" / "recordio_export.json"
     out.parent.mkdir(parents=True, exist_ok=True)
