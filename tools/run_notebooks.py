@@ -7,7 +7,8 @@ With `--platforms`, each platform kernel of tools/platforms.py (`make kernels`) 
 the notebooks meant for it, and the report shows platform x notebook (tools/matrix.py).
 
 Chapters run in parallel (`--jobs`, one localaws per worker so each notebook's leftovers are
-its own); a chapter's notebooks run one after another in reading order. Each notebook runs
+its own), the longest first by the last run's times; a chapter's notebooks run one after
+another in reading order. Each notebook runs
 with papermill in its own process into build/executed/ (its log in build/logs/, its figures
 in build/metrics/). A failing notebook is reported with its error and the others still
 run; the exit code says whether all passed. At the end: a table on the terminal and
@@ -63,6 +64,26 @@ def discover(patterns: list[str]) -> list[Path]:
             raise SystemExit(f"no such notebook: {pattern}")
         found += matches
     return found
+
+
+DEFAULT_SECONDS = 20.0  # a notebook's guessed time when no earlier run measured it
+
+
+def longest_first(units: list, previous: Path) -> list:
+    """Units ordered by their notebooks' times in the last run (`previous`, its results.json),
+    longest first, so that the workers finish close together instead of one of them
+    starting the longest chapter last."""
+    try:
+        seconds = {(r["platform"], r["notebook"]): r["seconds"] for r in json.loads(previous.read_text())}
+    except (OSError, ValueError, KeyError, TypeError):
+        seconds = {}
+
+    def expected(unit) -> float:
+        platform, chapter = unit
+        name = "laptop" if platform is None else platform.name
+        return sum(seconds.get((name, nb.relative_to(ROOT).as_posix())) or DEFAULT_SECONDS for nb in chapter)
+
+    return sorted(units, key=expected, reverse=True)
 
 
 def run_one(notebook: Path, out: Path, emulator, platform=None, parameters: dict | None = None) -> Result:
@@ -214,6 +235,7 @@ def main() -> int:
                             for nb in meant]
                 continue
             units += [(platform, list(group)) for _, group in itertools.groupby(meant, key=lambda p: p.parent)]
+    units = longest_first(units, args.out / "results.json")
     workers = max(1, min(args.jobs, len(units)))
     bar = tqdm(total=sum(len(u[1]) for u in units), unit="notebook", file=sys.stderr)
     with ExitStack() as stack:
