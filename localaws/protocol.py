@@ -44,6 +44,26 @@ def offset_page(items: list, token: str | None, max_results: int | None, default
     return items[start:start + size], (str(start + size) if start + size < len(items) else None)
 
 
+def token_page(items: list, params: dict, default_size: int, unique: str | list[str],
+               token_key: str = "NextToken", limit_key: str = "MaxResults",
+               invalid_token: AwsError | None = None) -> tuple[list, str | None]:
+    """One page of a List* answer, paged by moto's Paginator (moto.utilities.paginator): the
+    token names the next item by its `unique` attribute(s) and carries a checksum of the
+    request's other parameters, so a token reused with other filters is refused, as AWS
+    refuses a token it did not issue for that request. `invalid_token` is the service's own
+    error for a bad token (default: ValidationException)."""
+    from moto.core.exceptions import InvalidToken
+    from moto.utilities.paginator import Paginator
+
+    others = {k: v for k, v in params.items() if k not in (token_key, limit_key)}
+    try:
+        return Paginator(max_results=params.get(limit_key), max_results_default=default_size,
+                         starting_token=params.get(token_key), unique_attribute=unique,
+                         param_values_to_check=others).paginate(items)
+    except InvalidToken:
+        raise invalid_token or validation_error("The pagination token is not valid") from None
+
+
 @functools.lru_cache(maxsize=None)
 def service_model(service: str):
     return botocore.session.get_session().get_service_model(service)

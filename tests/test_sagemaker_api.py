@@ -240,6 +240,50 @@ def test_tags_round_trip(sm, trained):
     assert sm.list_tags(ResourceArn=arn)["Tags"] == []
 
 
+def test_pages_follow_a_token_and_a_token_with_other_filters_is_refused(sm):
+    """moto's Paginator: the token names the next model and carries the request's filters."""
+    image = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
+    prefix = unique("paged")
+    names = [f"{prefix}-{i}" for i in range(7)]
+    for name in names:
+        sm.create_model(ModelName=name, ExecutionRoleArn=sagemaker_role(), PrimaryContainer={"Image": image})
+    try:
+        pages = sm.get_paginator("list_models").paginate(NameContains=prefix, SortBy="Name", SortOrder="Ascending",
+                                                         PaginationConfig={"PageSize": 3})
+        assert [m["ModelName"] for page in pages for m in page["Models"]] == names
+        first = sm.list_models(NameContains=prefix, MaxResults=3)
+        with pytest.raises(ClientError) as err:
+            sm.list_models(NameContains=prefix[:-1], MaxResults=3, NextToken=first["NextToken"])
+        assert error_code(err) == "ValidationException"
+    finally:
+        for name in names:
+            sm.delete_model(ModelName=name)
+
+
+def test_tags_belong_to_a_resource_that_exists_and_go_with_it(sm):
+    image = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
+    name = unique("tagged")
+    arn = sm.create_model(ModelName=name, ExecutionRoleArn=sagemaker_role(), PrimaryContainer={"Image": image},
+                          Tags=[{"Key": "chapter", "Value": "3"}])["ModelArn"]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "chapter", "Value": "16"}, {"Key": "book", "Value": "mastering"}])
+    assert sorted(sm.list_tags(ResourceArn=arn)["Tags"], key=lambda t: t["Key"]) == \
+        [{"Key": "book", "Value": "mastering"}, {"Key": "chapter", "Value": "16"}]  # AddTags overwrites
+    for refused in ([{"Key": "aws:owner", "Value": "me"}],  # reserved prefix
+                    [{"Key": f"k{i}", "Value": "v"} for i in range(49)]):  # 2 + 49 keys > 50 per resource
+        with pytest.raises(ClientError) as err:
+            sm.add_tags(ResourceArn=arn, Tags=refused)
+        assert error_code(err) == "ValidationException"
+    sm.delete_model(ModelName=name)
+    with pytest.raises(ClientError) as err:  # aws/amazon-sagemaker-feedback#108: a deleted resource's tags
+        sm.list_tags(ResourceArn=arn)
+    assert error_code(err) == "ValidationException"
+    sm.create_model(ModelName=name, ExecutionRoleArn=sagemaker_role(), PrimaryContainer={"Image": image})
+    try:
+        assert sm.list_tags(ResourceArn=arn)["Tags"] == []  # the old model's tags went with it
+    finally:
+        sm.delete_model(ModelName=name)
+
+
 def test_deleting_what_does_not_exist_is_a_validation_error(sm):
     for call, kwargs in [(sm.delete_endpoint, {"EndpointName": "nope"}),
                          (sm.delete_endpoint_config, {"EndpointConfigName": "nope"}),

@@ -17,7 +17,7 @@ import uuid
 from typing import Callable
 
 from ..emulator import ACCOUNT
-from ..sagemaker.models import now, run_and_wait
+from ..sagemaker.resources import now, run_and_wait
 from ..storage import S3, split_s3_uri
 from . import classifier as engine
 from .exceptions import in_use, invalid_request, job_not_found, not_found, unavailable

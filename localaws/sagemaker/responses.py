@@ -10,12 +10,14 @@ import copy
 import datetime as dt
 from typing import Callable
 
-from ..protocol import AwsError, offset_page
+from ..protocol import AwsError, token_page
+from .exceptions import invalid
 from .models import SageMakerBackend
 
 
-def _page(items: list[dict], params: dict, key: str, default_max: int = 10) -> dict:
-    page, token = offset_page(items, params.get("NextToken"), params.get("MaxResults"), default_max)
+def _page(items: list[dict], params: dict, key: str, unique: str, default_max: int = 10) -> dict:
+    """A List* page (default 10 items, as SageMaker's List* calls default MaxResults)."""
+    page, token = token_page(items, params, default_max, unique)
     return {key: page, **({"NextToken": token} if token else {})}
 
 
@@ -69,7 +71,7 @@ class SageMakerResponses:
         jobs = _select(list(self.backend.training_jobs.values()), p, "TrainingJobName", "TrainingJobStatus")
         keys = ("TrainingJobName", "TrainingJobArn", "CreationTime", "TrainingEndTime",
                 "LastModifiedTime", "TrainingJobStatus", "SecondaryStatus")
-        return _page(_summaries(jobs, keys), p, "TrainingJobSummaries")
+        return _page(_summaries(jobs, keys), p, "TrainingJobSummaries", "TrainingJobArn")
 
     # ---------------------------------------------------------------- models
     def create_model(self, p, region):
@@ -83,7 +85,7 @@ class SageMakerResponses:
 
     def list_models(self, p, region):
         models = _select(list(self.backend.models.values()), p, "ModelName", None)
-        return _page(_summaries(models, ("ModelName", "ModelArn", "CreationTime")), p, "Models")
+        return _page(_summaries(models, ("ModelName", "ModelArn", "CreationTime")), p, "Models", "ModelArn")
 
     # ---------------------------------------------------------------- endpoint configs
     def create_endpoint_config(self, p, region):
@@ -98,7 +100,7 @@ class SageMakerResponses:
     def list_endpoint_configs(self, p, region):
         configs = _select(list(self.backend.endpoint_configs.values()), p, "EndpointConfigName", None)
         keys = ("EndpointConfigName", "EndpointConfigArn", "CreationTime")
-        return _page(_summaries(configs, keys), p, "EndpointConfigs")
+        return _page(_summaries(configs, keys), p, "EndpointConfigs", "EndpointConfigArn")
 
     # ---------------------------------------------------------------- endpoints
     def create_endpoint(self, p, region):
@@ -113,7 +115,7 @@ class SageMakerResponses:
     def list_endpoints(self, p, region):
         endpoints = _select(list(self.backend.endpoints.values()), p, "EndpointName", "EndpointStatus")
         keys = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus")
-        return _page(_summaries(endpoints, keys), p, "Endpoints")
+        return _page(_summaries(endpoints, keys), p, "Endpoints", "EndpointArn")
 
     # ---------------------------------------------------------------- transform jobs
     def create_transform_job(self, p, region):
@@ -126,7 +128,7 @@ class SageMakerResponses:
         jobs = _select(list(self.backend.transform_jobs.values()), p, "TransformJobName", "TransformJobStatus")
         keys = ("TransformJobName", "TransformJobArn", "CreationTime", "TransformEndTime",
                 "LastModifiedTime", "TransformJobStatus", "FailureReason")
-        return _page(_summaries(jobs, keys), p, "TransformJobSummaries")
+        return _page(_summaries(jobs, keys), p, "TransformJobSummaries", "TransformJobArn")
 
     # ---------------------------------------------------------------- tuning jobs
     def create_hyper_parameter_tuning_job(self, p, region):
@@ -146,7 +148,7 @@ class SageMakerResponses:
                                          "LastModifiedTime", "TrainingJobStatusCounters", "ObjectiveStatusCounters"))[0],
                       "Strategy": j["HyperParameterTuningJobConfig"]["Strategy"],
                       "ResourceLimits": j["HyperParameterTuningJobConfig"]["ResourceLimits"]} for j in jobs]
-        return _page(copy.deepcopy(summaries), p, "HyperParameterTuningJobSummaries")
+        return _page(copy.deepcopy(summaries), p, "HyperParameterTuningJobSummaries", "HyperParameterTuningJobArn")
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self, p, region):
         name = p["HyperParameterTuningJobName"]
@@ -162,7 +164,7 @@ class SageMakerResponses:
             field = {"Name": "TrainingJobName", "Status": "TrainingJobStatus"}.get(sort_by, "CreationTime")
             key = lambda t: t[field]  # noqa: E731
         trials.sort(key=key, reverse=p.get("SortOrder", "Descending") == "Descending")
-        return _page(trials, p, "TrainingJobSummaries")
+        return _page(trials, p, "TrainingJobSummaries", "TrainingJobArn")
 
     # ---------------------------------------------------------------- model monitoring
     def list_monitoring_schedules(self, p, region):
@@ -174,13 +176,19 @@ class SageMakerResponses:
         raise AwsError("ResourceNotFound", f"Monitoring Schedule {p['MonitoringScheduleName']} not found.")
 
     # ---------------------------------------------------------------- tags
+    def _existing(self, resource_arn: str) -> str:
+        """Tags belong to a resource that exists: AddTags and ListTags on a deleted one are a
+        ValidationException (aws/amazon-sagemaker-feedback#108)."""
+        if not self.backend.exists(resource_arn):
+            raise invalid(f"Resource {resource_arn} does not exist.")
+        return resource_arn
+
     def add_tags(self, p, region):
-        self.backend._tag(p["ResourceArn"], p["Tags"])
+        self.backend._tag(self._existing(p["ResourceArn"]), p["Tags"])
         return {"Tags": p["Tags"]}
 
     def list_tags(self, p, region):
-        return _page(list(self.backend.tags.get(p["ResourceArn"], [])), p, "Tags", default_max=50)
+        return _page(self.backend.tags_of(self._existing(p["ResourceArn"])), p, "Tags", "Key", default_max=50)
 
     def delete_tags(self, p, region):
-        tags = self.backend.tags.get(p["ResourceArn"], [])
-        self.backend.tags[p["ResourceArn"]] = [t for t in tags if t["Key"] not in set(p["TagKeys"])]
+        self.backend.untag(self._existing(p["ResourceArn"]), p["TagKeys"])

@@ -19,7 +19,8 @@ import uuid
 
 from ..protocol import AwsError, operation_model
 from .algorithms.base import ClientError
-from .models import ACCOUNT, SageMakerBackend
+from .models import SageMakerBackend
+from .resources import ACCOUNT
 
 # the request body's limit in botocore's model of InvokeEndpoint (BodyBlob, max 6291456:
 # 6 MB); botocore does not check blob lengths on the client, so the service refuses it

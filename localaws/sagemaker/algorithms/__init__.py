@@ -13,7 +13,7 @@ import logging
 import pkgutil
 from types import ModuleType
 
-from .base import ClientError
+from .base import ClientError, ServingAlgorithm, TrainingAlgorithm
 
 def _registry() -> dict[str, str]:
     """ECR repository name -> module of this package, from each module's REPOSITORIES."""
@@ -25,6 +25,12 @@ def _registry() -> dict[str, str]:
             module = importlib.import_module(f"{__name__}.{info.name}")
         except Exception:  # one broken module must not take every algorithm down with it
             logging.getLogger("localaws").exception("algorithm module %s failed to import", info.name)
+            continue
+        if not hasattr(module, "REPOSITORIES"):
+            continue  # a helper module of the algorithms (recordio, script_mode ...)
+        if not isinstance(module, (TrainingAlgorithm, ServingAlgorithm)):
+            logging.getLogger("localaws").error("algorithm module %s provides neither train() nor load() "
+                                                "with its REPOSITORIES (see base.py)", info.name)
             continue
         for repository in getattr(module, "REPOSITORIES", ()):
             found[repository] = info.name

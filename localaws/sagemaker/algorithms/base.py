@@ -1,4 +1,5 @@
-"""What every emulated built-in algorithm shares: channels, hyperparameters, errors.
+"""What every emulated built-in algorithm shares: channels, hyperparameters, errors, and
+the contract of an algorithm module (`TrainingAlgorithm`, `ServingAlgorithm` below).
 
 An algorithm module provides
 
@@ -7,16 +8,20 @@ An algorithm module provides
                      as framework containers such as TensorFlow script mode want them)
     ALIASES, HINTS (optional): alternative hyperparameter names; why a known name is refused
     WORDING (optional): how its container words a refused hyperparameter (FIRST_PARTY, TOOLKIT)
+    TRAINING_INSTANCES (optional): "gpu" when the algorithm trains on GPU instances only
     train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
           context: TrainingContext) -> dict[str, float]   final metrics, e.g. {"test:mse": 1.2}
-    load(model_dir: Path[, environment: dict]) -> a model with .predict(body, content_type,
-                             accept) -> (bytes, str) and .default_accept; `environment` is the
+    train_script (optional): the same, for a framework estimator's entry point (script mode)
+    load(model_dir: Path[, environment: dict][, s3]) -> a `Predictor`; `environment` is the
                              container's (the model's Environment, plus SAGEMAKER_BATCH=true
                              under batch transform)
 
-and knows nothing of HTTP or the job bookkeeping around it, so it can be tested alone.
-Keep heavy imports (TensorFlow, xgboost ...) inside functions: every module is imported
-when localaws starts, to read its REPOSITORIES.
+A training image's module satisfies `TrainingAlgorithm`, a serving image's `ServingAlgorithm`,
+a built-in algorithm's both (a module satisfies a Protocol by its attributes, PEP 544);
+algorithms/__init__.py skips a module that satisfies neither. A module knows nothing of HTTP
+or the job bookkeeping around it, so it can be tested alone. Keep heavy imports (TensorFlow,
+xgboost ...) inside functions: every module is imported when localaws starts, to read its
+REPOSITORIES.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable  # noqa: F401
+from typing import Any, Callable, Iterable, Protocol, runtime_checkable  # noqa: F401
 
 Log = Callable[[str], None]
 REQUIRED = object()
@@ -313,3 +318,31 @@ def parse_hyperparameters(spec: dict[str, Hyperparameter], raw: dict[str, str],
 def media_type(content_type: str | None, default: str) -> str:
     """'text/csv; label_size=1' -> 'text/csv'."""
     return (content_type or default).split(";")[0].strip().lower()
+
+
+class Predictor(Protocol):
+    """A loaded model, as an endpoint or a transform job uses it."""
+
+    default_accept: str
+
+    def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]: ...
+
+
+@runtime_checkable
+class TrainingAlgorithm(Protocol):
+    """A module that trains: a built-in algorithm's, or a framework's training image."""
+
+    REPOSITORIES: tuple[str, ...]
+    HYPERPARAMETERS: dict[str, Hyperparameter] | None
+
+    def train(self, channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
+              context: TrainingContext | None = None) -> dict[str, float] | None: ...
+
+
+@runtime_checkable
+class ServingAlgorithm(Protocol):
+    """A module that hosts a model.tar.gz: a built-in algorithm's, or a serving image's."""
+
+    REPOSITORIES: tuple[str, ...]
+
+    def load(self, model_dir: Path) -> Predictor: ...

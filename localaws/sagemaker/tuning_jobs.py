@@ -1,0 +1,170 @@
+"""Hyperparameter tuning jobs: real training jobs over the ranges, chosen by the job's
+strategy (tuning.py: grid, random, Bayesian), each reporting its objective metric; the best
+one is the tuning job's BestTrainingJob."""
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from . import tuning
+from .exceptions import in_use, invalid
+from .resources import arn, failure_reason, now, run_and_wait
+
+
+class TuningJobs:
+    """The tuning-job operations of SageMakerBackend (models.py), which holds the state they
+    use: `tuning_jobs`, `tuning_trials` (each tuning job's training-job summaries),
+    `stop_requested`, `lock`; trials are created with its `create_training_job`."""
+
+    def create_hyper_parameter_tuning_job(self, params: dict, region: str) -> dict:
+        name = params["HyperParameterTuningJobName"]
+        config, definition = params["HyperParameterTuningJobConfig"], params.get("TrainingJobDefinition")
+        if not definition:
+            raise invalid("localaws runs tuning jobs with a single TrainingJobDefinition; "
+                          "TrainingJobDefinitions (several algorithms) are not emulated.")
+        objective = config.get("HyperParameterTuningJobObjective")
+        if not objective:
+            raise invalid("HyperParameterTuningJobObjective is required unless Autotune is enabled; "
+                          "Autotune is not emulated.")
+        ranges = tuning.parse_ranges(config.get("ParameterRanges") or {})
+        search = tuning.strategy(config["Strategy"], ranges, config.get("RandomSeed"))
+        limits = config["ResourceLimits"]
+        max_jobs = limits.get("MaxNumberOfTrainingJobs") or len(getattr(search, "grid", [])) or 1
+        # As AWS describes it (the SDK's own fixture, tests/unit/tuner_test_utils.py
+        # TUNING_JOB_DETAILS, and its HyperparameterTuner.attach, which reads both keys
+        # unconditionally): the objective as the reserved static hyperparameter, and the
+        # instances as ResourceConfig, also when they were given as HyperParameterTuningResourceConfig
+        # (as SDK v2 sends them) for a single instance type.
+        definition = {**definition, "StaticHyperParameters": {
+            **definition.get("StaticHyperParameters", {}), "_tuning_objective_metric": objective["MetricName"]}}
+        # AlgorithmSpecification.MetricDefinitions is read unconditionally too; AWS lists a
+        # built-in algorithm's own metrics there, which localaws does not know as regexes: the
+        # definitions given, or none.
+        definition["AlgorithmSpecification"] = {"MetricDefinitions": [], **definition["AlgorithmSpecification"]}
+        hpo_resources = definition.get("HyperParameterTuningResourceConfig") or {}
+        if "ResourceConfig" not in definition and hpo_resources.get("InstanceType"):
+            definition["ResourceConfig"] = {k: hpo_resources[k] for k in (
+                "InstanceType", "InstanceCount", "VolumeSizeInGB", "VolumeKmsKeyId") if k in hpo_resources}
+        created = now()
+        job = {"HyperParameterTuningJobName": name,
+               "HyperParameterTuningJobArn": arn(region, "hyper-parameter-tuning-job", name),
+               "HyperParameterTuningJobConfig": config, "TrainingJobDefinition": definition,
+               "HyperParameterTuningJobStatus": "InProgress", "CreationTime": created, "LastModifiedTime": created,
+               "TrainingJobStatusCounters": {"Completed": 0, "InProgress": 0, "RetryableError": 0,
+                                             "NonRetryableError": 0, "Stopped": 0},
+               "ObjectiveStatusCounters": {"Succeeded": 0, "Pending": 0, "Failed": 0}}
+        if params.get("WarmStartConfig"):
+            job["WarmStartConfig"] = params["WarmStartConfig"]
+        with self.lock:
+            if name in self.tuning_jobs:
+                raise in_use(f"Tuning job names must be unique within an AWS account and region, and a "
+                             f"tuning job with this name already exists ({job['HyperParameterTuningJobArn']})")
+            self._tag(job["HyperParameterTuningJobArn"], params.get("Tags"))  # refuses bad tags before the resource exists
+            self.tuning_jobs[name], self.tuning_trials[name] = job, []
+        run = lambda: self._tune(job, search, objective, max_jobs, limits["MaxParallelTrainingJobs"], region)  # noqa: E731
+        run_and_wait(run, self.sync_seconds, f"tune-{name}", self.workers)
+        return {"HyperParameterTuningJobArn": job["HyperParameterTuningJobArn"]}
+
+    def _tune(self, job: dict, search, objective: dict, max_jobs: int, parallel: int, region: str) -> None:
+        name, maximize = job["HyperParameterTuningJobName"], objective["Type"] == "Maximize"
+        history: list = []  # (position in the ranges, objective value) of finished jobs
+        issued = 0
+        try:
+            with ThreadPoolExecutor(parallel, thread_name_prefix=f"tune-{name}") as pool:
+                running: dict = {}
+                while (issued < max_jobs and name not in self.stop_requested) or running:
+                    free = min(parallel - len(running), max_jobs - issued)
+                    if free > 0 and name not in self.stop_requested:
+                        batch = search.suggest(history, free, maximize)
+                        if not batch:
+                            max_jobs = issued  # a grid that is exhausted
+                        for position in batch:
+                            issued += 1
+                            trial = f"{name}-{issued:03d}-{uuid.uuid4().hex[:8]}"
+                            future = pool.submit(self._trial, job, trial, search.values(position), objective, region)
+                            running[future] = position
+                    if running:
+                        done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            value = future.result()
+                            position = running.pop(future)
+                            if value is not None:
+                                history.append((position, value))
+            self._finish_tuning(job, maximize)
+        except Exception as err:  # a bug or a bad definition: the tuning job fails, saying why
+            job["HyperParameterTuningJobStatus"] = "Failed"
+            job["FailureReason"] = failure_reason(err)
+        finally:
+            job["HyperParameterTuningEndTime"] = job["LastModifiedTime"] = now()
+            job["ConsumedResources"] = {"RuntimeInSeconds": max(1, int(
+                (job["HyperParameterTuningEndTime"] - job["CreationTime"]).total_seconds()))}
+
+    def _trial(self, tuning_job: dict, name: str, values: dict[str, str], objective: dict, region: str) -> float | None:
+        """One training job of a tuning job; returns its objective metric, or None."""
+        definition = tuning_job["TrainingJobDefinition"]
+        counters, objectives = tuning_job["TrainingJobStatusCounters"], tuning_job["ObjectiveStatusCounters"]
+        with self.lock:
+            counters["InProgress"] += 1
+            objectives["Pending"] += 1
+        hyperparameters = {**definition["StaticHyperParameters"], **values}  # carries _tuning_objective_metric
+        request = {k: definition[k] for k in ("AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
+                                             "ResourceConfig", "StoppingCondition", "VpcConfig", "Environment",
+                                             "EnableNetworkIsolation", "CheckpointConfig") if k in definition}
+        request.update(TrainingJobName=name, HyperParameters=hyperparameters)
+        configs = (definition.get("HyperParameterTuningResourceConfig") or {}).get("InstanceConfigs")
+        if "ResourceConfig" not in request and configs:  # "Prioritized": the first one, always available offline
+            request["ResourceConfig"] = dict(configs[0])
+        request["AlgorithmSpecification"] = {k: v for k, v in request["AlgorithmSpecification"].items()
+                                             if k != "AlgorithmName" or v}
+        self.create_training_job(request, region)
+        job = self.training_job(name)
+        job["TuningJobArn"] = tuning_job["HyperParameterTuningJobArn"]
+        while job["TrainingJobStatus"] in ("InProgress", "Stopping"):
+            time.sleep(0.05)
+        metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
+        value = metrics.get(objective["MetricName"])
+        summary = {"TrainingJobName": name, "TrainingJobArn": job["TrainingJobArn"],
+                   "TuningJobName": tuning_job["HyperParameterTuningJobName"], "CreationTime": job["CreationTime"],
+                   "TrainingStartTime": job.get("TrainingStartTime"), "TrainingEndTime": job.get("TrainingEndTime"),
+                   "TrainingJobStatus": job["TrainingJobStatus"], "TunedHyperParameters": values,
+                   "ObjectiveStatus": "Succeeded" if value is not None else "Failed"}
+        if value is not None:
+            summary["FinalHyperParameterTuningJobObjectiveMetric"] = {
+                "Type": objective["Type"], "MetricName": objective["MetricName"], "Value": float(value)}
+        if job.get("FailureReason"):
+            summary["FailureReason"] = job["FailureReason"]
+        elif value is None:
+            summary["FailureReason"] = f"The training job did not report the objective metric {objective['MetricName']}."
+        with self.lock:
+            self.tuning_trials[tuning_job["HyperParameterTuningJobName"]].append(summary)
+            counters["InProgress"] -= 1
+            status = job["TrainingJobStatus"]
+            counters["Completed" if status == "Completed" else "Stopped" if status == "Stopped" else "NonRetryableError"] += 1
+            objectives["Pending"] -= 1
+            objectives["Succeeded" if value is not None else "Failed"] += 1
+            tuning_job["LastModifiedTime"] = now()
+        return value
+
+    def _finish_tuning(self, job: dict, maximize: bool) -> None:
+        name = job["HyperParameterTuningJobName"]
+        scored = [t for t in self.tuning_trials[name] if "FinalHyperParameterTuningJobObjectiveMetric" in t]
+        if scored:
+            key = lambda t: t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]  # noqa: E731
+            job["BestTrainingJob"] = max(scored, key=key) if maximize else min(scored, key=key)
+        if name in self.stop_requested:
+            job["HyperParameterTuningJobStatus"] = "Stopped"
+        elif scored:
+            job["HyperParameterTuningJobStatus"] = "Completed"
+        else:
+            job["HyperParameterTuningJobStatus"] = "Failed"
+            reasons = {t.get("FailureReason", "") for t in self.tuning_trials[name]}
+            job["FailureReason"] = "No training job reported the objective metric. " + " | ".join(sorted(reasons))[:900]
+
+    def stop_hyper_parameter_tuning_job(self, name: str) -> None:
+        job = self.tuning_job(name)
+        if job["HyperParameterTuningJobStatus"] != "InProgress":
+            raise invalid(f"The tuning job status is {job['HyperParameterTuningJobStatus']}; only an "
+                          "InProgress job can be stopped.")
+        self.stop_requested.add(name)
+        job["HyperParameterTuningJobStatus"] = "Stopping"
