@@ -96,6 +96,29 @@ def test_get_execution_role_and_account_id_work_offline(session):
     assert session.account_id() == "123456789012"
 
 
+def test_a_role_given_by_name_is_refused_as_on_aws_and_a_default_bucket_with_a_prefix(session, role):
+    """Issue 18: code that names its role ("SageMakerRole"), and a default bucket with a key
+    prefix. The SDK turns a role name into an ARN with iam:GetRole, which
+    AmazonSageMakerFullAccess (v29, moto's copy of the AWS managed policy) does not allow:
+    a reader with that policy gets AccessDenied on AWS too, so localaws refuses it the same
+    way rather than inventing a role. Give the ARN (ROLE = None uses get_execution_role)."""
+    from botocore.exceptions import ClientError
+
+    for name in (role.rsplit("/", 1)[1], "SageMakerRole"):
+        with pytest.raises(ClientError, match="AccessDenied.*iam:GetRole"):
+            session.expand_role(name)
+    assert session.expand_role(role) == role  # an ARN needs no lookup
+    # With a prefix, the SDK probes the bucket with ListObjectsV2, which answers NoSuchBucket
+    # (not head_bucket's bare 404) when the bucket is missing, so SDK 2.257 creates the bucket
+    # only without a prefix: on AWS as here. Once it exists, the prefix works.
+    session.default_bucket()
+    prefixed = sagemaker.Session(default_bucket_prefix="course-run")
+    uri = prefixed.upload_string_as_file_body("x", prefixed.default_bucket(),
+                                              f"{prefixed.default_bucket_prefix}/probe.txt")
+    assert uri == f"s3://{session.default_bucket()}/course-run/probe.txt"
+    assert sagemaker.s3.S3Downloader.read_file(uri, prefixed) == "x"
+
+
 def xgboost_estimator(session, role, instance_type="ml.m5.large"):
     estimator = Estimator(image_uris.retrieve("xgboost", session.boto_region_name, version="1.7-1"), role,
                           instance_count=1, instance_type=instance_type, sagemaker_session=session,
@@ -114,7 +137,7 @@ def clicks(session):
             "validation": TrainingInput(f"{prefix}/train/", content_type="text/csv")}
 
 
-def test_fit_without_waiting_then_attach_and_deploy(session, role, clicks):
+def test_fit_without_waiting_then_attach(session, role, clicks):
     """Estimator.attach read OutputDataConfig.KmsKeyId, which AWS always returns ('' when unset)."""
     estimator = xgboost_estimator(session, role)
     estimator.fit(clicks, wait=False)
@@ -145,6 +168,91 @@ def test_tuner_attach_best_estimator_and_warm_start(session, role, clicks):
     for trial in trials:  # the tuning job's instances, not a default (SDK v2 sends HyperParameterTuningResourceConfig)
         job = session.describe_training_job(trial["TrainingJobName"])
         assert job["ResourceConfig"]["InstanceType"] == "ml.c5.xlarge"
+
+
+def test_wait_after_fit_without_waiting_then_logs_and_tuner_deploy(session, role, clicks):
+    """Issue 18: fit(wait=False) then wait(); attach().logs(); HyperparameterTuner.deploy()."""
+    from sagemaker.tuner import HyperparameterTuner, IntegerParameter
+
+    estimator = xgboost_estimator(session, role)
+    estimator.fit(clicks, wait=False)
+    estimator.latest_training_job.wait(logs="None")
+    attached = Estimator.attach(estimator.latest_training_job.name, sagemaker_session=session)
+    attached.logs()  # tails the job's CloudWatch stream to its end
+    assert session.describe_training_job(attached.latest_training_job.name)["TrainingJobStatus"] == "Completed"
+
+    tuner = HyperparameterTuner(xgboost_estimator(session, role), "validation:auc",
+                                {"max_depth": IntegerParameter(1, 4)}, max_jobs=2, max_parallel_jobs=2)
+    tuner.fit(clicks, job_name=unique("dep"))
+    predictor = tuner.deploy(1, "ml.m5.large", serializer=CSVSerializer())
+    try:
+        scores = [float(x) for x in predictor.predict(np.array([[0.9, 0.5, 0.5], [0.1, 0.5, 0.5]])).decode().split(",")]
+        assert scores[0] > 0.5 > scores[1]  # the rule the data follows: x0 high -> 1
+        best = tuner.best_training_job()
+        assert session.sagemaker_client.describe_endpoint(EndpointName=predictor.endpoint_name)["EndpointStatus"] == \
+            "InService" and best.startswith("dep")
+    finally:
+        predictor.delete_model()
+        predictor.delete_endpoint()
+
+
+def test_autotune_picks_the_documented_range_for_eligible_hyperparameters(session, role, clicks):
+    """HyperparameterTuner(autotune=True) sends AutoParameters; localaws picks the range
+    AWS recommends on "Tune an XGBoost Model" (eta: 0.1-0.5) and keeps a hyperparameter
+    without one (verbosity) at its value hint."""
+    from sagemaker.tuner import HyperparameterTuner
+
+    estimator = xgboost_estimator(session, role)
+    estimator.set_hyperparameters(objective="binary:logistic", num_round=5, eta=0.3, verbosity=1)
+    tuner = HyperparameterTuner(estimator, "validation:auc", None, max_jobs=3, max_parallel_jobs=3, autotune=True,
+                                hyperparameters_to_keep_static=["objective", "num_round"])
+    tuner.fit(clicks, job_name=unique("auto"))
+    name = tuner.latest_tuning_job.name
+    described = session.sagemaker_client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert described["Autotune"] == {"Mode": "Enabled"}
+    assert described["HyperParameterTuningJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["TrainingJobDefinition"]["StaticHyperParameters"]["verbosity"] == "1"
+    trials = session.sagemaker_client.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name)["TrainingJobSummaries"]
+    etas = [float(t["TunedHyperParameters"]["eta"]) for t in trials]
+    assert len(set(etas)) == 3 and all(0.1 <= eta <= 0.5 for eta in etas)
+    assert all(set(t["TunedHyperParameters"]) == {"eta"} for t in trials)
+
+
+def test_warm_start_reuses_the_parents_trials_and_refuses_what_aws_refuses(session, role, clicks):
+    """Developer Guide, "Run a Warm Start Hyperparameter Tuning Job": OverallBestTrainingJob
+    for IdenticalDataAndAlgorithm, and its restrictions (terminal parents, same objective)."""
+    from sagemaker.tuner import ContinuousParameter, HyperparameterTuner, WarmStartConfig, WarmStartTypes
+
+    ranges = {"eta": ContinuousParameter(0.1, 0.5)}
+    parent = HyperparameterTuner(xgboost_estimator(session, role), "validation:auc", ranges, max_jobs=3,
+                                 max_parallel_jobs=3, strategy="Bayesian")
+    parent.fit(clicks, job_name=unique("par"))
+    parent_name = parent.latest_tuning_job.name
+    child = parent.identical_dataset_and_algorithm_tuner(additional_parents=None)
+    child.max_jobs, child.max_parallel_jobs = 2, 1
+    child.fit(clicks, job_name=unique("chi"))
+    sm = session.sagemaker_client
+    described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=child.latest_tuning_job.name)
+    everything = [t for job in (parent_name, child.latest_tuning_job.name) for t in
+                  sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName=job)[
+                      "TrainingJobSummaries"]]
+    best = max(everything, key=lambda t: t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
+    assert described["OverallBestTrainingJob"]["TrainingJobName"] == best["TrainingJobName"]
+    assert len(everything) == 5
+
+    transfer = parent.transfer_learning_tuner()
+    transfer.max_jobs = 1
+    transfer.fit(clicks, job_name=unique("tra"))
+    assert "OverallBestTrainingJob" not in sm.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=transfer.latest_tuning_job.name)  # IdenticalDataAndAlgorithm only
+
+    other_objective = HyperparameterTuner(xgboost_estimator(session, role), "validation:logloss", ranges,
+                                          objective_type="Minimize", max_jobs=1, max_parallel_jobs=1,
+                                          warm_start_config=WarmStartConfig(WarmStartTypes.TRANSFER_LEARNING,
+                                                                            parents={parent_name}))
+    with pytest.raises(sm.exceptions.ClientError, match="objective metric"):
+        other_objective.fit(clicks, job_name=unique("obj"))
 
 
 def test_list_monitoring_schedules_is_empty_and_a_schedule_is_not_found(session):

@@ -9,6 +9,14 @@
 - Grid: every combination of the categorical values, as AWS's Grid strategy (which accepts
   categorical ranges only). Hyperband is run as Random, without early stopping of
   brackets; say so if you teach it.
+
+Autotune (`Autotune={"Mode": "Enabled"}` with `ParameterRanges.AutoParameters`, which SDK v2's
+`HyperparameterTuner(autotune=True)` sends for every hyperparameter not kept static): AWS
+"selects an optimal range" for each AutoParameter it finds eligible (API_AutoParameter) and
+does not say how. localaws takes the recommended range AWS documents for that hyperparameter
+on the algorithm's "Tune a … model" page (RECOMMENDED_RANGES); a hyperparameter without one
+is not eligible and keeps its ValueHint as a static value. The ranges AWS would choose may
+differ; the trials' TunedHyperParameters show what localaws chose.
 """
 from __future__ import annotations
 
@@ -42,6 +50,25 @@ class Range:
         else:
             x = self.low + u * (self.high - self.low)
         return str(int(round(min(max(x, self.low), self.high)))) if self.kind == "Integer" else repr(float(x))
+
+    def to_position(self, value: str) -> float | None:
+        """Where a value lies in [0, 1] of this range (to_value's inverse), or None when the
+        value is outside the range: how a warm start places its parents' trials."""
+        if self.kind == "Categorical":
+            return (self.values.index(value) + 0.5) / len(self.values) if value in self.values else None
+        try:
+            x = float(value)
+        except ValueError:
+            return None
+        if not self.low <= x <= self.high:
+            return None
+        if self.high == self.low:
+            return 0.5
+        if self.scaling == "Logarithmic":
+            return (math.log(x) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        if self.scaling == "ReverseLogarithmic":
+            return 1 - (math.log(1 - x) - math.log(1 - self.high)) / (math.log(1 - self.low) - math.log(1 - self.high))
+        return (x - self.low) / (self.high - self.low)
 
     def width(self) -> int:
         """Columns this range takes in the Gaussian process's input (one-hot for categories)."""
@@ -143,6 +170,52 @@ class GridSearch(RandomSearch):
         chosen = self.grid[self.issued:self.issued + n]
         self.issued += len(chosen)
         return chosen
+
+
+def _continuous(low: str, high: str) -> dict:
+    return {"Kind": "Continuous", "MinValue": low, "MaxValue": high}
+
+
+def _integer(low: str, high: str) -> dict:
+    return {"Kind": "Integer", "MinValue": low, "MaxValue": high}
+
+
+# The "Recommended Ranges" of the tuning pages of the SageMaker Developer Guide
+# (awsdocs/amazon-sagemaker-developer-guide doc_source/xgboost-tuning.md,
+# linear-learner-tuning.md, k-means-tuning.md), by ECR repository.
+_XGBOOST = {"alpha": _continuous("0", "1000"), "colsample_bylevel": _continuous("0.1", "1"),
+            "colsample_bynode": _continuous("0.1", "1"), "colsample_bytree": _continuous("0.5", "1"),
+            "eta": _continuous("0.1", "0.5"), "gamma": _continuous("0", "5"), "lambda": _continuous("0", "1000"),
+            "max_delta_step": _integer("0", "10"), "max_depth": _integer("0", "10"),
+            "min_child_weight": _continuous("0", "120"), "num_round": _integer("1", "4000"),
+            "subsample": _continuous("0.5", "1")}
+RECOMMENDED_RANGES = {
+    "xgboost": _XGBOOST, "sagemaker-xgboost": _XGBOOST,
+    "linear-learner": {"wd": _continuous("1e-7", "1"), "l1": _continuous("1e-7", "1"),
+                       "learning_rate": _continuous("1e-5", "1"), "mini_batch_size": _integer("100", "5000"),
+                       "use_bias": {"Kind": "Categorical", "Values": ["True", "False"]},
+                       "positive_example_weight_mult": _continuous("1e-5", "1e5")},
+    "kmeans": {"epochs": _integer("1", "10"), "extra_center_factor": _integer("4", "10"),
+               "init_method": {"Kind": "Categorical", "Values": ["kmeans++", "random"]},
+               "mini_batch_size": _integer("3000", "15000")},
+}
+
+
+def autotune(parameter_ranges: dict, repository: str) -> tuple[dict, dict[str, str]]:
+    """(ParameterRanges with each eligible AutoParameter's range added, the static values of
+    the others): see the module's docstring."""
+    recommended = RECOMMENDED_RANGES.get(repository, {})
+    ranges = {kind: list(parameter_ranges.get(kind, [])) for kind in
+              ("IntegerParameterRanges", "ContinuousParameterRanges", "CategoricalParameterRanges")}
+    static = {}
+    for auto in parameter_ranges.get("AutoParameters", []):
+        chosen = recommended.get(auto["Name"])
+        if chosen is None:
+            static[auto["Name"]] = auto["ValueHint"]
+            continue
+        entry = {"Name": auto["Name"], **{k: v for k, v in chosen.items() if k != "Kind"}}
+        ranges[f"{chosen['Kind']}ParameterRanges"].append(entry)
+    return ranges, static
 
 
 def strategy(name: str, ranges: list[Range], seed: int | None = None) -> RandomSearch:

@@ -7,7 +7,9 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from . import tuning
+import numpy as np
+
+from . import algorithms, tuning
 from .exceptions import in_use, invalid
 from .resources import arn, failure_reason, now, run_and_wait
 
@@ -25,9 +27,11 @@ class TuningJobs:
                           "TrainingJobDefinitions (several algorithms) are not emulated.")
         objective = config.get("HyperParameterTuningJobObjective")
         if not objective:
-            raise invalid("HyperParameterTuningJobObjective is required unless Autotune is enabled; "
-                          "Autotune is not emulated.")
-        ranges = tuning.parse_ranges(config.get("ParameterRanges") or {})
+            raise invalid("HyperParameterTuningJobObjective is required offline, also with Autotune: localaws "
+                          "does not know which objective AWS would choose for this algorithm.")
+        image = definition["AlgorithmSpecification"].get("TrainingImage") or ""
+        ranges, auto_static = self._ranges(config, image)
+        parents = self._warm_start_parents(params.get("WarmStartConfig"), objective, definition, ranges, auto_static)
         search = tuning.strategy(config["Strategy"], ranges, config.get("RandomSeed"))
         limits = config["ResourceLimits"]
         max_jobs = limits.get("MaxNumberOfTrainingJobs") or len(getattr(search, "grid", [])) or 1
@@ -37,7 +41,8 @@ class TuningJobs:
         # instances as ResourceConfig, also when they were given as HyperParameterTuningResourceConfig
         # (as SDK v2 sends them) for a single instance type.
         definition = {**definition, "StaticHyperParameters": {
-            **definition.get("StaticHyperParameters", {}), "_tuning_objective_metric": objective["MetricName"]}}
+            **definition.get("StaticHyperParameters", {}), **auto_static,
+            "_tuning_objective_metric": objective["MetricName"]}}
         # AlgorithmSpecification.MetricDefinitions is read unconditionally too; AWS lists a
         # built-in algorithm's own metrics there, which localaws does not know as regexes: the
         # definitions given, or none.
@@ -54,21 +59,87 @@ class TuningJobs:
                "TrainingJobStatusCounters": {"Completed": 0, "InProgress": 0, "RetryableError": 0,
                                              "NonRetryableError": 0, "Stopped": 0},
                "ObjectiveStatusCounters": {"Succeeded": 0, "Pending": 0, "Failed": 0}}
-        if params.get("WarmStartConfig"):
-            job["WarmStartConfig"] = params["WarmStartConfig"]
+        for optional in ("WarmStartConfig", "Autotune"):
+            if params.get(optional):
+                job[optional] = params[optional]
         with self.lock:
             if name in self.tuning_jobs:
                 raise in_use(f"Tuning job names must be unique within an AWS account and region, and a "
                              f"tuning job with this name already exists ({job['HyperParameterTuningJobArn']})")
             self._tag(job["HyperParameterTuningJobArn"], params.get("Tags"))  # refuses bad tags before the resource exists
             self.tuning_jobs[name], self.tuning_trials[name] = job, []
-        run = lambda: self._tune(job, search, objective, max_jobs, limits["MaxParallelTrainingJobs"], region)  # noqa: E731
+        prior = self._prior_trials(parents, ranges)
+        run = lambda: self._tune(job, search, objective, max_jobs, limits["MaxParallelTrainingJobs"], region,  # noqa: E731
+                                 prior, parents)
         run_and_wait(run, self.sync_seconds, f"tune-{name}", self.workers)
         return {"HyperParameterTuningJobArn": job["HyperParameterTuningJobArn"]}
 
-    def _tune(self, job: dict, search, objective: dict, max_jobs: int, parallel: int, region: str) -> None:
+    @staticmethod
+    def _ranges(config: dict, image: str) -> tuple[list, dict[str, str]]:
+        """The job's ranges, Autotune's included, and the AutoParameters left static."""
+        parameter_ranges, auto_static = tuning.autotune(config.get("ParameterRanges") or {},
+                                                        algorithms.repository_of(image))
+        return tuning.parse_ranges(parameter_ranges), auto_static
+
+    def _warm_start_parents(self, config: dict | None, objective: dict, definition: dict,
+                            ranges: list, auto_static: dict) -> list[dict]:
+        """The parent tuning jobs of a warm start, refused as "Run a Warm Start Hyperparameter
+        Tuning Job" (SageMaker Developer Guide, Warm Start Tuning Restrictions) states: each
+        parent in a terminal state, the same objective metric, the same number of static
+        plus tunable hyperparameters, no hyperparameter changing its type; with
+        IdenticalDataAndAlgorithm, the same training image. (At most 5 parents: botocore's
+        model. Not checked: the limit of 10 changes from tunable to static.)"""
+        if not config:
+            return []
+        parents = [self.tuning_job(p["HyperParameterTuningJobName"]) for p in config["ParentHyperParameterTuningJobs"]]
+        names = lambda ranges_or_spec: {r.name: r.kind for r in ranges_or_spec}  # noqa: E731
+        static = {k for k in {**definition.get("StaticHyperParameters", {}), **auto_static} if not k.startswith("_")}
+        for parent in parents:
+            title = parent["HyperParameterTuningJobName"]
+            if parent["HyperParameterTuningJobStatus"] not in ("Completed", "Stopped", "Failed"):
+                raise invalid(f"Parent tuning job {title} is {parent['HyperParameterTuningJobStatus']}: every parent "
+                              "of a warm start must be Completed, Stopped or Failed.")
+            parent_config = parent["HyperParameterTuningJobConfig"]
+            if parent_config["HyperParameterTuningJobObjective"]["MetricName"] != objective["MetricName"]:
+                raise invalid(f"The objective metric {objective['MetricName']} differs from parent tuning job {title}'s "
+                              f"{parent_config['HyperParameterTuningJobObjective']['MetricName']}.")
+            parent_ranges = names(self._ranges(parent_config, parent["TrainingJobDefinition"]["AlgorithmSpecification"]
+                                               .get("TrainingImage") or "")[0])
+            parent_static = {k for k in parent["TrainingJobDefinition"].get("StaticHyperParameters", {})
+                             if not k.startswith("_")}
+            if len(parent_static | set(parent_ranges)) != len(static | set(names(ranges))):
+                raise invalid(f"The total number of static plus tunable hyperparameters must stay the same as in "
+                              f"parent tuning job {title} ({len(parent_static | set(parent_ranges))}).")
+            changed = sorted(n for n, kind in names(ranges).items() if parent_ranges.get(n, kind) != kind)
+            if changed:
+                raise invalid(f"Hyperparameter(s) {changed} changed type from parent tuning job {title}.")
+            if (config["WarmStartType"] == "IdenticalDataAndAlgorithm" and
+                    parent["TrainingJobDefinition"]["AlgorithmSpecification"].get("TrainingImage")
+                    != definition["AlgorithmSpecification"].get("TrainingImage")):
+                raise invalid(f"IdenticalDataAndAlgorithm needs the training image of parent tuning job {title}.")
+        return parents
+
+    def _prior_trials(self, parents: list[dict], ranges: list) -> list:
+        """The parents' scored trials as (position in this job's ranges, objective value): what
+        the search starts from (warm start is not recursive: the parents' own parents are not
+        read). A trial whose tuned value lies outside a new range is left out."""
+        prior = []
+        with self.lock:
+            trials = [t for parent in parents for t in self.tuning_trials[parent["HyperParameterTuningJobName"]]]
+        for trial in trials:
+            metric = trial.get("FinalHyperParameterTuningJobObjectiveMetric")
+            tuned = trial["TunedHyperParameters"]
+            if metric is None or any(r.name not in tuned for r in ranges):
+                continue
+            position = [r.to_position(tuned[r.name]) for r in ranges]
+            if None not in position:
+                prior.append((np.array(position), metric["Value"]))
+        return prior
+
+    def _tune(self, job: dict, search, objective: dict, max_jobs: int, parallel: int, region: str,
+              prior: list | None = None, parents: list[dict] | None = None) -> None:
         name, maximize = job["HyperParameterTuningJobName"], objective["Type"] == "Maximize"
-        history: list = []  # (position in the ranges, objective value) of finished jobs
+        history: list = list(prior or [])  # (position in the ranges, objective value) of finished jobs
         issued = 0
         try:
             with ThreadPoolExecutor(parallel, thread_name_prefix=f"tune-{name}") as pool:
@@ -91,7 +162,7 @@ class TuningJobs:
                             position = running.pop(future)
                             if value is not None:
                                 history.append((position, value))
-            self._finish_tuning(job, maximize)
+            self._finish_tuning(job, maximize, parents or [])
         except Exception as err:  # a bug or a bad definition: the tuning job fails, saying why
             job["HyperParameterTuningJobStatus"] = "Failed"
             job["FailureReason"] = failure_reason(err)
@@ -146,12 +217,20 @@ class TuningJobs:
             tuning_job["LastModifiedTime"] = now()
         return value
 
-    def _finish_tuning(self, job: dict, maximize: bool) -> None:
+    def _finish_tuning(self, job: dict, maximize: bool, parents: list[dict]) -> None:
         name = job["HyperParameterTuningJobName"]
         scored = [t for t in self.tuning_trials[name] if "FinalHyperParameterTuningJobObjectiveMetric" in t]
+        key = lambda t: t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]  # noqa: E731
+        best = max if maximize else min
         if scored:
-            key = lambda t: t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]  # noqa: E731
-            job["BestTrainingJob"] = max(scored, key=key) if maximize else min(scored, key=key)
+            job["BestTrainingJob"] = best(scored, key=key)
+        if (job.get("WarmStartConfig") or {}).get("WarmStartType") == "IdenticalDataAndAlgorithm":
+            # the best of this job's and its parents' training jobs (Developer Guide, Types of
+            # Warm Start Tuning Jobs: OverallBestTrainingJob)
+            everything = scored + [t for p in parents for t in self.tuning_trials[p["HyperParameterTuningJobName"]]
+                                   if "FinalHyperParameterTuningJobObjectiveMetric" in t]
+            if everything:
+                job["OverallBestTrainingJob"] = best(everything, key=key)
         if name in self.stop_requested:
             job["HyperParameterTuningJobStatus"] = "Stopped"
         elif scored:
