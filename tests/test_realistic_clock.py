@@ -3,6 +3,7 @@ intermediate states, so waiters, Stopping and "not finished yet" paths can be te
 Run in its own `localaws serve` process: the clock is a start-up option."""
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -87,3 +88,53 @@ def test_an_endpoint_is_creating_first_then_in_service(slow):
     sm.delete_endpoint(EndpointName="clock-endpoint")
     sm.delete_endpoint_config(EndpointConfigName="clock-config")
     sm.delete_model(ModelName="clock-model")
+
+
+def test_a_transform_job_is_in_progress_first(slow):
+    sm = slow("sagemaker")
+    sm.create_training_job(**request(slow, "clock-for-transform"))
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="clock-for-transform",
+                                                            WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    artifacts = sm.describe_training_job(TrainingJobName="clock-for-transform")["ModelArtifacts"]["S3ModelArtifacts"]
+    sm.create_model(ModelName="clock-transform-model", ExecutionRoleArn=slow.role,
+                    PrimaryContainer={"Image": LINEAR_LEARNER, "ModelDataUrl": artifacts})
+    X, _ = regression_data(20, 3)
+    slow("s3").put_object(Bucket="sagemaker-clock", Key="batch/x.csv", Body=csv_bytes(X))
+    sm.create_transform_job(
+        TransformJobName="clock-transform", ModelName="clock-transform-model",
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://sagemaker-clock/batch/"}},
+                        "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": "s3://sagemaker-clock/batch-out/"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    assert sm.describe_transform_job(TransformJobName="clock-transform")["TransformJobStatus"] == "InProgress"
+    sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName="clock-transform",
+                                                             WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    assert sm.describe_transform_job(TransformJobName="clock-transform")["TransformJobStatus"] == "Completed"
+    body = slow("s3").get_object(Bucket="sagemaker-clock", Key="batch-out/x.csv.out")["Body"].read()
+    assert len(json.loads(body)["predictions"]) == 20  # MultiRecord: one JSON answer for the batch
+    sm.delete_model(ModelName="clock-transform-model")
+
+
+def test_a_warm_start_from_a_tuning_job_still_in_progress_is_refused(slow):
+    """Developer Guide, Warm Start Tuning Restrictions: every parent must be Completed,
+    Stopped or Failed. Only the clock lets a parent be seen InProgress."""
+    sm = slow("sagemaker")
+    job = request(slow, "unused")
+    definition = {k: job[k] for k in ("AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig",
+                                      "ResourceConfig", "StoppingCondition")}
+    definition["StaticHyperParameters"] = job["HyperParameters"]
+    config = {"Strategy": "Random", "ResourceLimits": {"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1},
+              "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "train:objective_loss"},
+              "ParameterRanges": {"ContinuousParameterRanges": [{"Name": "wd", "MinValue": "0.0001",
+                                                                  "MaxValue": "0.1"}]}}
+    sm.create_hyper_parameter_tuning_job(HyperParameterTuningJobName="clock-parent",
+                                         HyperParameterTuningJobConfig=config, TrainingJobDefinition=definition)
+    assert sm.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="clock-parent")["HyperParameterTuningJobStatus"] == "InProgress"
+    with pytest.raises(sm.exceptions.ClientError, match="must be Completed, Stopped or Failed"):
+        sm.create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="clock-child", HyperParameterTuningJobConfig=config,
+            TrainingJobDefinition=definition,
+            WarmStartConfig={"ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "clock-parent"}],
+                             "WarmStartType": "TransferLearning"})
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="clock-parent")
