@@ -44,6 +44,8 @@ def run_and_wait(work: Callable[[], None], wait_seconds: float, name: str,
 
 
 def failure_reason(err: BaseException) -> str:
+    if getattr(err, "failure_reason", None):  # the container's own words (script mode's /opt/ml/output/failure)
+        return err.failure_reason
     if isinstance(err, ClientError):
         return f"ClientError: {err}"
     if isinstance(err, FileNotFoundError):
