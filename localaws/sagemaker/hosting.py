@@ -52,6 +52,17 @@ class LoadedModel:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def described_container(container: dict) -> dict:
+    """A container as DescribeModel returns it: AWS adds Mode 'SingleModel' and, for a
+    ModelDataUrl, the equivalent ModelDataSource (an S3Object, Gzip: model.tar.gz)
+    (tests/aws_examples/DescribeModel.json)."""
+    described = {"Mode": "SingleModel", **container}
+    if container.get("ModelDataUrl") and not container.get("ModelDataSource"):
+        described["ModelDataSource"] = {"S3DataSource": {"S3Uri": container["ModelDataUrl"], "S3DataType": "S3Object",
+                                                         "CompressionType": "Gzip"}}
+    return described
+
+
 class Hosting:
     """The model, endpoint-configuration and endpoint operations of SageMakerBackend
     (models.py), which holds the state they use: `models`, `endpoint_configs`, `endpoints`,
@@ -64,9 +75,13 @@ class Hosting:
         model = {"ModelName": name, "ModelArn": arn(region, "model", name), "CreationTime": now(),
                  "ExecutionRoleArn": params.get("ExecutionRoleArn"),
                  "EnableNetworkIsolation": params.get("EnableNetworkIsolation", False)}
-        for key in ("PrimaryContainer", "Containers", "VpcConfig", "InferenceExecutionConfig"):
+        for key in ("VpcConfig", "InferenceExecutionConfig"):
             if key in params:
                 model[key] = params[key]
+        if params.get("PrimaryContainer"):
+            model["PrimaryContainer"] = described_container(params["PrimaryContainer"])
+        if params.get("Containers"):
+            model["Containers"] = [described_container(c) for c in params["Containers"]]
         with self.lock:
             if name in self.models:
                 raise already_exists(f"model \"{model['ModelArn']}\"")
@@ -87,6 +102,7 @@ class Hosting:
                 raise invalid(f"Could not find model \"{arn(region, 'model', variant['ModelName'])}\".")
         config = {"EndpointConfigName": name, "EndpointConfigArn": arn(region, "endpoint-config", name),
                   "ProductionVariants": [{"InitialVariantWeight": 1.0, **v} for v in variants],
+                  "EnableNetworkIsolation": params.get("EnableNetworkIsolation", False),  # as AWS fills it in
                   "CreationTime": now()}
         for key in ("DataCaptureConfig", "KmsKeyId", "AsyncInferenceConfig"):
             if key in params:

@@ -127,8 +127,11 @@ class SageMakerResponses:
     def list_transform_jobs(self, p, region):
         jobs = _select(list(self.backend.transform_jobs.values()), p, "TransformJobName", "TransformJobStatus")
         keys = ("TransformJobName", "TransformJobArn", "CreationTime", "TransformEndTime",
-                "LastModifiedTime", "TransformJobStatus", "FailureReason")
-        return _page(_summaries(jobs, keys), p, "TransformJobSummaries", "TransformJobArn")
+                "TransformJobStatus", "FailureReason")
+        # DescribeTransformJob has no LastModifiedTime; its summary does: the job's last change
+        summaries = [{**summary, "LastModifiedTime": job.get("TransformEndTime") or job.get("TransformStartTime")
+                      or job["CreationTime"]} for summary, job in zip(_summaries(jobs, keys), jobs)]
+        return _page(summaries, p, "TransformJobSummaries", "TransformJobArn")
 
     # ---------------------------------------------------------------- tuning jobs
     def create_hyper_parameter_tuning_job(self, p, region):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..paths import inside
 from ..storage import LogStream
-from . import algorithms, quotas
+from . import algorithms, metric_definitions, quotas
 from .algorithms.base import FIRST_PARTY, Channel, ClientError, Stopped, TrainingContext, parse_hyperparameters
 from .algorithms.script_mode import is_script_mode
 from .exceptions import in_use, invalid
@@ -44,11 +44,22 @@ class TrainingJobs:
             "TrainingJobStatus": "InProgress",
             "SecondaryStatus": "Starting",
             "HyperParameters": params.get("HyperParameters", {}),
-            "AlgorithmSpecification": {"TrainingInputMode": "File", **spec},
+            # What AWS fills in when the request leaves it out (tests/aws_examples/DescribeTrainingJob.json
+            # and README.md there): the algorithm's metric definitions, EnableSageMakerMetricsTimeSeries,
+            # each channel's CompressionType and RecordWrapperType, OutputDataConfig's KmsKeyId ('': the
+            # SDK's Estimator.attach reads it) and CompressionType, ProfilingStatus.
+            "AlgorithmSpecification": {
+                "TrainingInputMode": "File", "EnableSageMakerMetricsTimeSeries": False, **spec,
+                "MetricDefinitions": metric_definitions.for_job(
+                    algorithms.repository_of(spec.get("TrainingImage") or ""), spec.get("MetricDefinitions"),
+                    is_script_mode(params.get("HyperParameters")))},
             "RoleArn": params["RoleArn"],
-            "InputDataConfig": params.get("InputDataConfig", []),
-            # AWS returns KmsKeyId (empty when none was given): the SDK's Estimator.attach reads it
-            "OutputDataConfig": {"KmsKeyId": "", **params["OutputDataConfig"]},
+            "InputDataConfig": [{"CompressionType": "None", "RecordWrapperType": "None", **channel}
+                                for channel in params.get("InputDataConfig", [])],
+            "OutputDataConfig": {"KmsKeyId": "", "CompressionType": "GZIP", **params["OutputDataConfig"]},
+            # as the request asks; offline nothing is profiled (no rule jobs, no ProfilerRuleEvaluationStatuses)
+            "ProfilingStatus": "Enabled" if params.get("ProfilerConfig") and
+            not params["ProfilerConfig"].get("DisableProfiler") else "Disabled",
             "ResourceConfig": params.get("ResourceConfig", {"InstanceType": "ml.m5.large",
                                                           "InstanceCount": 1, "VolumeSizeInGB": 30}),
             "StoppingCondition": params.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
@@ -59,8 +70,9 @@ class TrainingJobs:
             "EnableInterContainerTrafficEncryption": params.get("EnableInterContainerTrafficEncryption", False),
             "EnableManagedSpotTraining": params.get("EnableManagedSpotTraining", False),
         }
-        for optional in ("VpcConfig", "CheckpointConfig", "Environment", "DebugHookConfig",
-                         "TensorBoardOutputConfig", "ExperimentConfig", "RetryStrategy"):
+        for optional in ("VpcConfig", "CheckpointConfig", "Environment", "DebugHookConfig", "DebugRuleConfigurations",
+                         "TensorBoardOutputConfig", "ExperimentConfig", "RetryStrategy", "ProfilerConfig",
+                         "ProfilerRuleConfigurations", "InfraCheckConfig", "RemoteDebugConfig"):
             if optional in params:
                 job[optional] = params[optional]
         with self.lock:  # quota and insert under one lock: two parallel Creates cannot both pass it

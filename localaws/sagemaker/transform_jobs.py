@@ -24,12 +24,15 @@ class TransformJobs:
         job = {"TransformJobName": name, "TransformJobArn": arn(region, "transform-job", name),
                "TransformJobStatus": "InProgress", "ModelName": params["ModelName"],
                "TransformInput": {"SplitType": "None", "CompressionType": "None", **params["TransformInput"]},
-               "TransformOutput": {"AssembleWith": "None", **params["TransformOutput"]},
+               "TransformOutput": {"AssembleWith": "None", "KmsKeyId": "", **params["TransformOutput"]},
+               # AWS's defaults when none are given (tests/aws_examples/DescribeTransformJob.json)
+               "DataProcessing": {"InputFilter": "$", "OutputFilter": "$", "JoinSource": "None",
+                                  **params.get("DataProcessing", {})},
                "TransformResources": params["TransformResources"],
                "BatchStrategy": params.get("BatchStrategy", "MultiRecord"),
                "MaxPayloadInMB": params.get("MaxPayloadInMB", 6),
                "Environment": params.get("Environment", {}), "CreationTime": created}
-        for key in ("MaxConcurrentTransforms", "DataProcessing", "ModelClientConfig", "ExperimentConfig"):
+        for key in ("MaxConcurrentTransforms", "ModelClientConfig", "ExperimentConfig", "DataCaptureConfig"):
             if key in params:
                 job[key] = params[key]
         with self.lock:

@@ -9,7 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
-from . import algorithms, tuning
+from . import algorithms, metric_definitions, tuning
+from .algorithms.script_mode import is_script_mode
 from .exceptions import in_use, invalid
 from .resources import arn, failure_reason, now, run_and_wait
 
@@ -43,18 +44,34 @@ class TuningJobs:
         definition = {**definition, "StaticHyperParameters": {
             **definition.get("StaticHyperParameters", {}), **auto_static,
             "_tuning_objective_metric": objective["MetricName"]}}
-        # AlgorithmSpecification.MetricDefinitions is read unconditionally too; AWS lists a
-        # built-in algorithm's own metrics there, which localaws does not know as regexes: the
-        # definitions given, or none.
-        definition["AlgorithmSpecification"] = {"MetricDefinitions": [], **definition["AlgorithmSpecification"]}
+        # AlgorithmSpecification.MetricDefinitions is read unconditionally too: the definitions given,
+        # then the built-in algorithm's own (metric_definitions.py); each channel's defaults as AWS
+        # fills them in (tests/aws_examples/DescribeHyperParameterTuningJob.json)
+        spec = definition["AlgorithmSpecification"]
+        definition["AlgorithmSpecification"] = {**spec, "MetricDefinitions": metric_definitions.for_job(
+            algorithms.repository_of(image), spec.get("MetricDefinitions"), is_script_mode(definition["StaticHyperParameters"]))}
+        mode = spec.get("TrainingInputMode", "File")
+        definition["InputDataConfig"] = [{"CompressionType": "None", "RecordWrapperType": "None", "InputMode": mode,
+                                          **channel} for channel in definition.get("InputDataConfig", [])]
         hpo_resources = definition.get("HyperParameterTuningResourceConfig") or {}
         if "ResourceConfig" not in definition and hpo_resources.get("InstanceType"):
             definition["ResourceConfig"] = {k: hpo_resources[k] for k in (
                 "InstanceType", "InstanceCount", "VolumeSizeInGB", "VolumeKmsKeyId") if k in hpo_resources}
+        # what AWS fills in (tests/aws_examples/DescribeHyperParameterTuningJob.json): ScalingType on every
+        # numeric range, TrainingJobEarlyStoppingType, the definition's Enable* flags, the counters
+        for flag in ("EnableNetworkIsolation", "EnableInterContainerTrafficEncryption", "EnableManagedSpotTraining"):
+            definition.setdefault(flag, False)
+        config = {"TrainingJobEarlyStoppingType": "Off", **config}
+        if config.get("ParameterRanges"):
+            config["ParameterRanges"] = {
+                kind: [{"ScalingType": "Auto", **r} if kind in ("IntegerParameterRanges", "ContinuousParameterRanges")
+                       else r for r in entries] for kind, entries in config["ParameterRanges"].items()}
         created = now()
         job = {"HyperParameterTuningJobName": name,
                "HyperParameterTuningJobArn": arn(region, "hyper-parameter-tuning-job", name),
                "HyperParameterTuningJobConfig": config, "TrainingJobDefinition": definition,
+               "ConsumedResources": {"RuntimeInSeconds": 0},
+               "TuningJobCompletionDetails": {"NumberOfTrainingJobsObjectiveNotImproving": 0},
                "HyperParameterTuningJobStatus": "InProgress", "CreationTime": created, "LastModifiedTime": created,
                "TrainingJobStatusCounters": {"Completed": 0, "InProgress": 0, "RetryableError": 0,
                                              "NonRetryableError": 0, "Stopped": 0},
@@ -168,8 +185,7 @@ class TuningJobs:
             job["FailureReason"] = failure_reason(err)
         finally:
             job["HyperParameterTuningEndTime"] = job["LastModifiedTime"] = now()
-            job["ConsumedResources"] = {"RuntimeInSeconds": max(1, int(
-                (job["HyperParameterTuningEndTime"] - job["CreationTime"]).total_seconds()))}
+            self._consumed(job)
 
     def _trial(self, tuning_job: dict, name: str, values: dict[str, str], objective: dict, region: str) -> float | None:
         """One training job of a tuning job; returns its objective metric, or None."""
@@ -208,6 +224,7 @@ class TuningJobs:
         elif value is None:
             summary["FailureReason"] = f"The training job did not report the objective metric {objective['MetricName']}."
         with self.lock:
+            self._count_not_improving(tuning_job, objective, value)
             self.tuning_trials[tuning_job["HyperParameterTuningJobName"]].append(summary)
             counters["InProgress"] -= 1
             status = job["TrainingJobStatus"]
@@ -215,7 +232,27 @@ class TuningJobs:
             objectives["Pending"] -= 1
             objectives["Succeeded" if value is not None else "Failed"] += 1
             tuning_job["LastModifiedTime"] = now()
+            self._consumed(tuning_job)
         return value
+
+    @staticmethod
+    def _consumed(job: dict) -> None:
+        end = job.get("HyperParameterTuningEndTime") or now()
+        job["ConsumedResources"] = {"RuntimeInSeconds": max(1, int((end - job["CreationTime"]).total_seconds()))}
+
+    def _count_not_improving(self, tuning_job: dict, objective: dict, value: float | None) -> None:
+        """TuningJobCompletionDetails.NumberOfTrainingJobsObjectiveNotImproving: training jobs
+        since the best objective last improved by more than 1% (its API reference: "not
+        improving (1% or less)"), in the order they finished."""
+        details = tuning_job["TuningJobCompletionDetails"]
+        scored = [t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+                  for t in self.tuning_trials[tuning_job["HyperParameterTuningJobName"]]
+                  if "FinalHyperParameterTuningJobObjectiveMetric" in t]
+        best = (max if objective["Type"] == "Maximize" else min)(scored) if scored else None
+        improved = value is not None and (best is None or (
+            value - best > 0.01 * abs(best) if objective["Type"] == "Maximize" else best - value > 0.01 * abs(best)))
+        details["NumberOfTrainingJobsObjectiveNotImproving"] = (
+            0 if improved else details["NumberOfTrainingJobsObjectiveNotImproving"] + 1)
 
     def _finish_tuning(self, job: dict, maximize: bool, parents: list[dict]) -> None:
         name = job["HyperParameterTuningJobName"]

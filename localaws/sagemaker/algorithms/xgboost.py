@@ -98,9 +98,33 @@ HYPERPARAMETERS = {
 
 
 # ---------------------------------------------------------------- reading data
+def content_kind(content_type: str | None) -> str:
+    """A channel's ContentType as the container reads it (sagemaker-xgboost-container,
+    data_utils.get_content_type): none is libsvm; 'libsvm', 'text/libsvm', 'text/x-libsvm';
+    'csv', 'text/csv' (label_size=1 only); 'parquet', 'application/x-parquet';
+    'recordio-protobuf', 'application/x-recordio-protobuf'."""
+    if content_type is None:
+        return LIBSVM
+    text = content_type.lower()
+    if text in ("libsvm", LIBSVM, "text/x-libsvm"):
+        return LIBSVM
+    if "csv" in text:
+        kind, _, parameters = text.partition(";")
+        label_size = dict(p.strip().split("=", 1) for p in parameters.split(";") if "=" in p).get("label_size")
+        if kind.strip() in ("csv", formats.CSV) and label_size in (None, "1"):
+            return formats.CSV
+    if text in ("recordio-protobuf", formats.RECORDIO):
+        return formats.RECORDIO
+    if text in ("parquet", "application/x-parquet"):
+        raise ClientError(f"{content_type} training data is not emulated offline: use text/csv or text/libsvm")
+    raise ClientError(f"{content_type} is not an accepted ContentType: 'csv', 'libsvm', 'parquet', "
+                      "'recordio-protobuf', 'text/csv', 'text/libsvm', 'text/x-libsvm', 'application/x-parquet', "
+                      "'application/x-recordio-protobuf'.")
+
+
 def _read(channel: Channel, csv_weights: bool):
     """(features, labels, weights) of a channel in its declared format."""
-    kind = media_type(channel.content_type, LIBSVM)
+    kind = content_kind(channel.content_type)
     files = channel.data_files()
     if kind == formats.CSV:
         matrix = formats.read_csv_matrix(files)
@@ -108,7 +132,7 @@ def _read(channel: Channel, csv_weights: bool):
         if matrix.shape[1] <= start:
             raise ClientError(f"channel '{channel.name}': CSV needs the label first, then features")
         return matrix[:, start:], matrix[:, 0], (matrix[:, 1] if csv_weights else None)
-    if kind in (LIBSVM, "text/x-libsvm", "libsvm"):
+    if kind == LIBSVM:
         from scipy import sparse
         from sklearn.datasets import load_svmlight_files
 
@@ -117,11 +141,8 @@ def _read(channel: Channel, csv_weights: bool):
         except ValueError as err:
             raise ClientError(f"channel '{channel.name}': not libsvm data ({err})") from None
         return sparse.vstack(parts[0::2]).tocsr(), np.concatenate(parts[1::2]), None
-    if kind in (formats.RECORDIO, "application/x-recordio"):
-        X, y = formats.read_channel(channel, default=formats.RECORDIO)
-        return X, y, None
-    raise ClientError(f"channel '{channel.name}': content type {kind!r} is not supported "
-                      "(use text/csv, text/libsvm or application/x-recordio-protobuf)")
+    X, y = formats.read_channel(channel, default=formats.RECORDIO)
+    return X, y, None
 
 
 # ---------------------------------------------------------------- training
@@ -168,7 +189,9 @@ def train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log, con
 
     class LogEachRound(xgb.callback.TrainingCallback):
         def after_iteration(self, model, epoch, evals_log):
-            log(f"[{epoch}]" + "".join(f"\t{data}-{metric}:{values[-1]:.5f}"
+            # as the container's lines reach CloudWatch, the tab written #011: AWS's metric
+            # regexes for XGBoost (metric_definitions.py) look for it
+            log(f"[{epoch}]" + "".join(f"#011{data}-{metric}:{values[-1]:.5f}"
                                        for data, per_metric in evals_log.items()
                                        for metric, values in per_metric.items()))
             return context is not None and context.stop_reason() is not None  # True ends training
