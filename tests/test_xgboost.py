@@ -78,6 +78,16 @@ def test_regression_with_libsvm_input(tmp_path):
     metrics = xgb_algo.train({"train": channel(tmp_path, "train", text.encode(), "text/libsvm")},
                              hp(num_round=60, eta=0.3), tmp_path / "model", lambda _: None)
     assert metrics["train:rmse"] < 0.3 * np.std(y)
+    endpoint = xgb_algo.load(tmp_path / "model", {})
+    # the container reads index:value tokens and ignores the rest (serve_utils._get_sparse_matrix_from_libsvm):
+    # a request with the label, as xgboost_abalone.ipynb sends its test file, or without it
+    labelled = "\n".join(text.splitlines()[:3]).encode()
+    unlabelled = b"\n".join(line.split(b" ", 1)[1] for line in labelled.splitlines())
+    for body in (labelled, unlabelled):
+        scores = [float(s) for s in endpoint.predict(body, "text/x-libsvm", None)[0].decode().split(",")]
+        assert np.abs(np.array(scores) - y[:3]).max() < 0.5
+    with pytest.raises(ClientError, match="feature index 3 is beyond the 3 features"):
+        endpoint.predict(b"0:1 3:2", "text/libsvm", None)
 
 
 def test_endpoint_answers_commas_and_batch_answers_lines(tmp_path):
@@ -232,8 +242,8 @@ def test_fit_transform_deploy_with_the_sdk(session):
     assert len(scores.split()) == 300
 
     predictor = estimator.deploy(1, "ml.m5.large", serializer=CSVSerializer())
-    answer = predictor.predict(X[:4]).decode()
-    assert len(answer.split(",")) == 4
+    answer = predictor.predict(X[:4]).decode()  # the 1.7-1 container: a score per line
+    assert answer.endswith("\n") and len(answer.splitlines()) == 4
     predictor.delete_model()
     predictor.delete_endpoint()
     session.delete_model(transformer.model_name)

@@ -38,10 +38,16 @@ class LoadedModel:
         environment = {**container.get("Environment", {}), **(extra_environment or {})}
         load = self.algorithm.load
         accepted = inspect.signature(load).parameters
-        options = {"environment": environment, "s3": s3}  # for the algorithms that ask for them
+        options = {"environment": environment, "s3": s3, "image": image}  # for the algorithms that ask for them
         self.predictor = load(self.dir, **{k: v for k, v in options.items() if k in accepted})
+        self._predict_parameters = set(inspect.signature(self.predictor.predict).parameters)
 
-    def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
+    def predict(self, body: bytes, content_type: str | None, accept: str | None,
+                custom_attributes: str | None = None) -> tuple[bytes, str]:
+        """The request's CustomAttributes reach the predictors that read them (TF Serving's
+        tfs-model-name, tfs-method ...)."""
+        if custom_attributes is not None and "custom_attributes" in self._predict_parameters:
+            return self.predictor.predict(body, content_type, accept, custom_attributes=custom_attributes)
         return self.predictor.predict(body, content_type, accept)
 
     @property
@@ -49,6 +55,8 @@ class LoadedModel:
         return getattr(self.predictor, "default_accept", "application/json")
 
     def close(self) -> None:
+        if hasattr(self.predictor, "close"):  # e.g. TF Serving's REST server for inference.py
+            self.predictor.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -44,7 +44,7 @@ class RuntimeHandlers:
         except AwsError as err:
             raise AwsError("ValidationError", err.message) from None
         try:
-            answer, answer_type = model.predict(body, p.get("ContentType"), p.get("Accept"))
+            answer, answer_type = model.predict(body, p.get("ContentType"), p.get("Accept"), p.get("CustomAttributes"))
         except ClientError as err:
             raise model_error(name, region, err.status, str(err)) from None
         except Exception as err:  # the model crashed: AWS reports the container's 500
@@ -80,7 +80,7 @@ class RuntimeHandlers:
             answer["FailureLocation"] = under(output_config["S3FailurePath"], f"{inference_id}-error.out")
         try:
             request = body if body is not None else self.backend.s3.read(location)
-            result, _ = model.predict(request, p.get("ContentType"), p.get("Accept"))
+            result, _ = model.predict(request, p.get("ContentType"), p.get("Accept"), p.get("CustomAttributes"))
         except Exception as err:  # the container's error goes to the failure path, not to the caller
             if "FailureLocation" in answer:
                 self.backend.s3.write(answer["FailureLocation"], f"{type(err).__name__}: {err}".encode())

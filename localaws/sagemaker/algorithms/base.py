@@ -12,9 +12,11 @@ An algorithm module provides
     train(channels: dict[str, Channel], hp: dict, model_dir: Path, log: Log,
           context: TrainingContext) -> dict[str, float]   final metrics, e.g. {"test:mse": 1.2}
     train_script (optional): the same, for a framework estimator's entry point (script mode)
-    load(model_dir: Path[, environment: dict][, s3]) -> a `Predictor`; `environment` is the
-                             container's (the model's Environment, plus SAGEMAKER_BATCH=true
-                             under batch transform)
+    load(model_dir: Path[, environment: dict][, s3][, image: str]) -> a `Predictor`; `environment`
+                             is the container's (the model's Environment, plus SAGEMAKER_BATCH=true
+                             under batch transform), `image` the model's image URI. A predictor's
+                             predict() may also take `custom_attributes` (InvokeEndpoint's
+                             CustomAttributes), and it may have a close() for what it started
 
 A training image's module satisfies `TrainingAlgorithm`, a serving image's `ServingAlgorithm`,
 a built-in algorithm's both (a module satisfies a Protocol by its attributes, PEP 544);

@@ -15,7 +15,8 @@ optional `validation` in text/csv (label first, optional weight column with
 `csv_weights=1`), libsvm or RecordIO-protobuf; each round's `train-*`/`validation-*`
 metrics go to the log and the last round's become the job's metrics (`validation:auc` …),
 including the tuning objective a tuning job asks for; the model is saved as `xgboost-model`,
-which `xgboost.Booster().load_model()` reads. Endpoints answer text/csv with the scores
+which `xgboost.Booster().load_model()` reads. Requests in libsvm are read as the container
+reads them, with or without a label; endpoints answer text/csv with the scores
 joined by commas, batch transform with one score per line; selectable inference output
 (SAGEMAKER_INFERENCE_OUTPUT) is supported for json, jsonlines and csv.
 
@@ -231,10 +232,52 @@ def save_as_container_does(booster, path: Path, image_uri: str) -> None:
 
 
 # ---------------------------------------------------------------- serving
+def libsvm_request(body: bytes, n_features: int):
+    """A libsvm request as the container reads it (algorithm_mode/serve_utils.py
+    `_get_sparse_matrix_from_libsvm`): each line is a row, each space-separated token with a
+    colon is `index:value` with the index as the column (as in training), any other token (the
+    label, when the line has one) is ignored. So rows with or without a label both work."""
+    from scipy import sparse
+
+    lines = body.decode("utf-8", errors="replace").strip().split("\n")
+    rows, columns, values = [], [], []
+    try:
+        for row, line in enumerate(lines):
+            for token in line.split(" "):
+                if ":" in token:
+                    index, value = token.split(":")[:2]
+                    rows.append(row)
+                    columns.append(int(index))
+                    values.append(float(value))
+    except ValueError as err:
+        raise ClientError(f"Loading libsvm data failed: {err}") from None
+    if columns and max(columns) >= n_features:
+        raise ClientError(f"Loading libsvm data failed: feature index {max(columns)} is beyond the "
+                          f"{n_features} features of the trained model")
+    if columns and min(columns) < 0:
+        raise ClientError(f"Loading libsvm data failed: negative feature index {min(columns)}")
+    return sparse.csr_matrix((values, (rows, columns)), shape=(len(lines), n_features))
+
+
+def container_version(image_uri: str) -> tuple[int, ...] | None:
+    """'…/sagemaker-xgboost:1.7-1' -> (1, 7, 1); None for tags that name no version ('latest', '1')."""
+    tag = image_uri.rsplit(":", 1)[-1] if ":" in image_uri.rsplit("/", 1)[-1] else ""
+    parts = tag.split("-cpu")[0].replace("-", ".").split(".")
+    return tuple(int(p) for p in parts) if len(parts) >= 2 and all(p.isdigit() for p in parts) else None
+
+
+# Accept types the algorithm-mode server takes (serve.py SUPPORTED_ACCEPTS, 1.2-2 and later)
+SUPPORTED_ACCEPTS = (formats.JSON, formats.JSONLINES, formats.RECORDIO, formats.CSV)
+
+
 class XGBoostModel:
     default_accept = formats.CSV
 
-    def __init__(self, booster, environment: dict):
+    def __init__(self, booster, environment: dict, version: tuple[int, ...] | None = None):
+        # containers 1.2-2 and later answer as sagemaker-xgboost-container's algorithm_mode/serve.py
+        # invocations(): Accept parsed (406 outside SUPPORTED_ACCEPTS), JSON {"predictions": [{"score"}]},
+        # CSV one score per line; older ones (0.90, 1.0-1, 1.2-1, xgboost:1) join the scores with commas
+        self.current = version is not None and version >= (1, 2, 2)
         self.booster = booster
         self.batch = str(environment.get("SAGEMAKER_BATCH", "")).lower() == "true"
         self.selected = [k.strip().lower() for k in environment.get("SAGEMAKER_INFERENCE_OUTPUT", "").split(",") if k.strip()]
@@ -249,12 +292,7 @@ class XGBoostModel:
         kind = media_type(content_type, formats.CSV)
         expected = self.booster.num_features()
         if kind in (LIBSVM, "text/x-libsvm"):
-            from sklearn.datasets import load_svmlight_file
-
-            try:
-                X, _ = load_svmlight_file(io.BytesIO(body), n_features=expected, zero_based=True)
-            except ValueError as err:
-                raise ClientError(f"Loading libsvm data failed: {err}") from None
+            X = libsvm_request(body, expected)
             formats.check_finite(X, allow_nan=True)
         elif kind in (formats.CSV, formats.RECORDIO, "application/x-recordio"):
             X = formats.parse_request(body, kind, allow_nan=True)  # NaN: a missing value, as in training
@@ -271,8 +309,26 @@ class XGBoostModel:
         if self.selected:
             return self._selectable(predictions, accept)
         values = [str(v) for v in predictions.tolist()]
-        text = "\n".join(values) + "\n" if self.batch else ",".join(values)
-        return text.encode(), formats.CSV
+        if self.batch:
+            return ("\n".join(values) + "\n").encode(), formats.CSV
+        if not self.current:
+            return ",".join(values).encode(), formats.CSV
+        kind = self._accept(accept, SUPPORTED_ACCEPTS)
+        if kind == formats.JSON:  # serve_utils.encode_predictions_as_json
+            return json.dumps({"predictions": [{"score": v} for v in predictions.tolist()]}).encode(), formats.JSON
+        if kind == formats.CSV:  # sagemaker-containers' encoders.array_to_csv: a row per score
+            return ("\n".join(values) + "\n").encode(), formats.CSV
+        # the framework's encoders know JSON, CSV and NPY only: the container fails with a 500
+        raise ClientError(f"Content type {kind} is not supported by this framework.", status=500)
+
+    def _accept(self, accept: str | None, supported: tuple[str, ...]) -> str:
+        """serve.py _parse_accept: none or */* is SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT (default
+        text/csv); a type outside `supported` is a 406."""
+        kind = media_type(accept if accept and accept != "*/*" else None, self.selected_accept)
+        if kind not in supported:
+            raise ClientError(f"Accept type {kind} is not supported. Please use supported accept types: "
+                              f"{list(supported)}.", status=406)
+        return kind
 
     def _selectable(self, predictions, accept) -> tuple[bytes, str]:
         """Selectable inference output in the Accept type, as sagemaker-xgboost-container's
@@ -280,10 +336,7 @@ class XGBoostModel:
         the container answers text/csv whatever Accept says; with it, an Accept outside its four
         types is a 406, and a selected key the objective cannot give is NaN, written by
         json.dumps as the bare token NaN (which strict JSON parsers refuse; Python's accepts it)."""
-        kind = media_type(accept if accept and accept != "*/*" else None, self.selected_accept)
-        if kind not in SELECTABLE_ACCEPTS:
-            raise ClientError(f"Accept type {kind} is not supported. Please use supported accept types: "
-                              f"{list(SELECTABLE_ACCEPTS)}.", status=406)
+        kind = self._accept(accept, SELECTABLE_ACCEPTS)
         if self.objective not in SELECTABLE_KEYS:
             raise RuntimeError(f"Objective `{self.objective}` unsupported for selectable inference predictions.")
         rows = [self._select(np.asarray(p)) for p in predictions]
@@ -358,7 +411,7 @@ def _refuse_custom_handlers(model_dir: Path, environment: dict, s3) -> None:
                           "handlers only); deploy without them here, or test them on AWS")
 
 
-def load(model_dir: Path, environment: dict | None = None, s3=None) -> XGBoostModel:
+def load(model_dir: Path, environment: dict | None = None, s3=None, image: str = "") -> XGBoostModel:
     import xgboost as xgb
 
     _refuse_custom_handlers(model_dir, environment or {}, s3)
@@ -375,7 +428,7 @@ def load(model_dir: Path, environment: dict | None = None, s3=None) -> XGBoostMo
                 booster.load_model(str(path))
         except xgb.core.XGBoostError as err:
             raise ClientError(f"Model at {path.name} cannot be loaded: {err}") from None
-    return XGBoostModel(booster, environment or {})
+    return XGBoostModel(booster, environment or {}, container_version(image))
 
 
 class _BoosterOnly(pickle.Unpickler):
