@@ -23,7 +23,7 @@ help:
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml tools/setup_env.py
+$(VENV)/.installed: requirements.txt pyproject.toml tools/setup_env.py localaws/rekognition/weights.py
 	$(PYTHON) tools/setup_env.py --venv $(VENV)
 
 # the platform kernels of tools/platforms.py, one virtualenv each under build/platforms

