@@ -27,3 +27,8 @@ def invalid_parameter(message: str = "Request has invalid parameters") -> AwsErr
 def no_offline_model(operation: str, what: str) -> AwsError:
     return AwsError("UnknownOperationException", f"localaws cannot compute {operation}: no model for {what} "
                     "ships in a Python package it can load offline. Run this step against AWS.")
+
+
+def model_missing(operation: str, why: str) -> AwsError:
+    """This installation lacks a model file the operation needs (weights.py says how to get it)."""
+    return AwsError("UnknownOperationException", f"localaws cannot compute {operation} here: {why}")

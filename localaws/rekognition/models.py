@@ -3,12 +3,12 @@
 - Faces: MTCNN (the `mtcnn` package, weights inside its wheel) finds each face, its
   confidence and five landmarks (eyes, nose, mouth corners). Pose is estimated from the
   geometry of those landmarks, Quality from the face's pixels (luminance and Laplacian
-  variance). MTCNN estimates no age, gender, emotions, smile or open eyes, so those
-  attributes of `Attributes=["ALL"]` are not returned offline.
-- Labels: the only objects localaws can recognise offline are people, through their
-  faces: Person, Face and Head, with the face boxes as instances (AWS boxes the whole
-  person and knows thousands of labels). IMAGE_PROPERTIES (dominant colours by k-means,
-  brightness, sharpness, contrast) is computed for any image.
+  variance). The attributes of `Attributes=["ALL"]` come from other models
+  (attributes.py); those no shipped model estimates are left out.
+- Labels: labels.py (an object detector of 80 kinds of object, and a label hierarchy).
+  IMAGE_PROPERTIES (dominant colours by k-means, brightness, sharpness, contrast) is
+  computed here for any image.
+- Text, face comparison and moderation: text.py, compare.py, moderation.py.
 """
 from __future__ import annotations
 
@@ -97,10 +97,11 @@ def pose(points: dict) -> dict:
 
 
 def face_details(faces: list[dict], pixels: np.ndarray) -> list[dict]:
+    """Rekognition's FaceDetail (its DEFAULT attributes) for each MTCNN face, in the order given."""
     h, w = pixels.shape[:2]
     gray = luminance(pixels)
     details = []
-    for face in sorted(faces, key=lambda f: -f["confidence"]):
+    for face in faces:
         x, y, fw, fh = (int(v) for v in face["box"])
         crop = gray[max(y, 0):y + fh, max(x, 0):x + fw]
         points = {k: (float(v[0]), float(v[1])) for k, v in face["keypoints"].items()}
@@ -112,25 +113,6 @@ def face_details(faces: list[dict], pixels: np.ndarray) -> list[dict]:
             "Confidence": float(face["confidence"]) * 100,
         })
     return details
-
-
-def person_labels(details: list[dict], max_labels: int | None, min_confidence: float) -> list[dict]:
-    """Person, Face and Head labels from the faces found (Rekognition's label taxonomy)."""
-    if not details:
-        return []
-    confidence = max(d["Confidence"] for d in details)
-    instances = [{"BoundingBox": d["BoundingBox"], "Confidence": d["Confidence"]} for d in details]
-    category = [{"Name": "Person Description"}]
-    labels = [
-        {"Name": "Person", "Confidence": confidence, "Instances": instances, "Parents": [], "Aliases": [{"Name": "Human"}],
-         "Categories": category},
-        {"Name": "Face", "Confidence": confidence, "Instances": [], "Parents": [{"Name": "Head"}, {"Name": "Person"}],
-         "Aliases": [], "Categories": category},
-        {"Name": "Head", "Confidence": confidence, "Instances": [], "Parents": [{"Name": "Person"}], "Aliases": [],
-         "Categories": [{"Name": "Person Description"}]},
-    ]
-    labels = [label for label in labels if label["Confidence"] >= min_confidence]
-    return labels[:max_labels] if max_labels is not None else labels
 
 
 def dominant_colours(pixels: np.ndarray, count: int = 5) -> list[dict]:
