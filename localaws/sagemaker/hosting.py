@@ -90,11 +90,8 @@ class Hosting:
             model["PrimaryContainer"] = described_container(params["PrimaryContainer"])
         if params.get("Containers"):
             model["Containers"] = [described_container(c) for c in params["Containers"]]
-        with self.lock:
-            if name in self.models:
-                raise already_exists(f"model \"{model['ModelArn']}\"")
-            self._tag(model["ModelArn"], params.get("Tags"))  # refuses bad tags before the resource exists
-            self.models[name] = model
+        self._insert(self.models, name, model, "ModelArn", params.get("Tags"),
+                     already_exists(f"model \"{model['ModelArn']}\""))
         return {"ModelArn": model["ModelArn"]}
 
     def delete_model(self, name: str) -> None:
@@ -115,11 +112,8 @@ class Hosting:
         for key in ("DataCaptureConfig", "KmsKeyId", "AsyncInferenceConfig"):
             if key in params:
                 config[key] = params[key]
-        with self.lock:
-            if name in self.endpoint_configs:
-                raise already_exists(f"endpoint configuration \"{config['EndpointConfigArn']}\"")
-            self._tag(config["EndpointConfigArn"], params.get("Tags"))  # refuses bad tags before the resource exists
-            self.endpoint_configs[name] = config
+        self._insert(self.endpoint_configs, name, config, "EndpointConfigArn", params.get("Tags"),
+                     already_exists(f"endpoint configuration \"{config['EndpointConfigArn']}\""))
         return {"EndpointConfigArn": config["EndpointConfigArn"]}
 
     def delete_endpoint_config(self, name: str) -> None:
@@ -150,10 +144,8 @@ class Hosting:
                 if variant.get("InstanceType"):
                     quotas.check("endpoint", variant["InstanceType"], variant.get("InitialInstanceCount", 1),
                                  self._endpoint_instances(variant["InstanceType"]))
-            if name in self.endpoints:
-                raise already_exists(f"endpoint \"{endpoint['EndpointArn']}\"")
-            self._tag(endpoint["EndpointArn"], params.get("Tags"))  # refuses bad tags before the resource exists
-            self.endpoints[name] = endpoint
+            self._insert(self.endpoints, name, endpoint, "EndpointArn", params.get("Tags"),
+                         already_exists(f"endpoint \"{endpoint['EndpointArn']}\""))
         run_and_wait(lambda: self._bring_up(endpoint, config), self.sync_seconds, f"endpoint-{name}", self.workers)
         return {"EndpointArn": endpoint["EndpointArn"]}
 

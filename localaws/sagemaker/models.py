@@ -104,6 +104,24 @@ class SageMakerBackend(TrainingJobs, Hosting, TransformJobs, TuningJobs):
     def tuning_job(self, name: str) -> dict:
         return self._get(self.tuning_jobs, name, f"Amazon SageMaker can't find a tuning job named {name}.")
 
+    def _insert(self, table: dict, name: str, resource: dict, arn_key: str, tags: list[dict] | None,
+                taken) -> None:
+        """Add a created resource: its name must be free (else the error `taken` is raised) and
+        its tags valid, both checked before it exists. Callers holding the lock for a quota
+        check keep holding it (the lock is re-entrant)."""
+        with self.lock:
+            if name in table:
+                raise taken
+            self._tag(resource[arn_key], tags)
+            table[name] = resource
+
+    def _request_stop(self, job: dict, status_key: str, name: str, what: str) -> None:
+        """StopTrainingJob / StopHyperParameterTuningJob: only an InProgress job can stop."""
+        if job[status_key] != "InProgress":
+            raise invalid(f"The {what} status is {job[status_key]}; only an InProgress job can be stopped.")
+        self.stop_requested.add(name)
+        job[status_key] = "Stopping"
+
     # ------------------------------------------------------------ tags
     def exists(self, resource_arn: str) -> bool:
         """Whether a resource of this emulator has that ARN."""

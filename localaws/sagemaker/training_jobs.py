@@ -80,11 +80,9 @@ class TrainingJobs:
                 quotas.check("training", resources["InstanceType"], resources.get("InstanceCount", 1),
                              instances_in_use(self.training_jobs.values(), "TrainingJobStatus", "ResourceConfig",
                                           resources["InstanceType"]))
-            if name in self.training_jobs:
-                raise in_use(f"Training job names must be unique within an AWS account and region, "
-                             f"and a training job with this name already exists ({job['TrainingJobArn']})")
-            self._tag(job["TrainingJobArn"], params.get("Tags"))  # refuses bad tags before the resource exists
-            self.training_jobs[name] = job
+            self._insert(self.training_jobs, name, job, "TrainingJobArn", params.get("Tags"), in_use(
+                f"Training job names must be unique within an AWS account and region, "
+                f"and a training job with this name already exists ({job['TrainingJobArn']})"))
         run_and_wait(lambda: self._train(job), self.sync_seconds, f"train-{name}", self.workers)
         return {"TrainingJobArn": job["TrainingJobArn"]}
 
@@ -202,9 +200,5 @@ class TrainingJobs:
 
     def stop_training_job(self, name: str) -> None:
         job = self.training_job(name)
-        if job["TrainingJobStatus"] != "InProgress":
-            raise invalid(f"The training job status is {job['TrainingJobStatus']}; only an "
-                          "InProgress job can be stopped.")
-        self.stop_requested.add(name)
-        job["TrainingJobStatus"] = "Stopping"
+        self._request_stop(job, "TrainingJobStatus", name, "training job")
         self._secondary(job, "Stopping", "Stopping the training job")

@@ -39,11 +39,9 @@ class TransformJobs:
             quotas.check("transform", resources["InstanceType"], resources.get("InstanceCount", 1),
                          instances_in_use(self.transform_jobs.values(), "TransformJobStatus", "TransformResources",
                                       resources["InstanceType"]))
-            if name in self.transform_jobs:
-                raise in_use(f"Transform job names must be unique within an AWS account and region, "
-                             f"and a transform job with this name already exists ({job['TransformJobArn']})")
-            self._tag(job["TransformJobArn"], params.get("Tags"))  # refuses bad tags before the resource exists
-            self.transform_jobs[name] = job
+            self._insert(self.transform_jobs, name, job, "TransformJobArn", params.get("Tags"), in_use(
+                f"Transform job names must be unique within an AWS account and region, "
+                f"and a transform job with this name already exists ({job['TransformJobArn']})"))
         run_and_wait(lambda: self._transform(job), self.sync_seconds, f"transform-{name}", self.workers)
         return {"TransformJobArn": job["TransformJobArn"]}
 

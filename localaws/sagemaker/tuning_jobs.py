@@ -80,11 +80,10 @@ class TuningJobs:
             if params.get(optional):
                 job[optional] = params[optional]
         with self.lock:
-            if name in self.tuning_jobs:
-                raise in_use(f"Tuning job names must be unique within an AWS account and region, and a "
-                             f"tuning job with this name already exists ({job['HyperParameterTuningJobArn']})")
-            self._tag(job["HyperParameterTuningJobArn"], params.get("Tags"))  # refuses bad tags before the resource exists
-            self.tuning_jobs[name], self.tuning_trials[name] = job, []
+            self._insert(self.tuning_jobs, name, job, "HyperParameterTuningJobArn", params.get("Tags"), in_use(
+                f"Tuning job names must be unique within an AWS account and region, and a "
+                f"tuning job with this name already exists ({job['HyperParameterTuningJobArn']})"))
+            self.tuning_trials[name] = []
         prior = self._prior_trials(parents, ranges)
         run = lambda: self._tune(job, search, objective, max_jobs, limits["MaxParallelTrainingJobs"], region,  # noqa: E731
                                  prior, parents)
@@ -278,9 +277,4 @@ class TuningJobs:
             job["FailureReason"] = "No training job reported the objective metric. " + " | ".join(sorted(reasons))[:900]
 
     def stop_hyper_parameter_tuning_job(self, name: str) -> None:
-        job = self.tuning_job(name)
-        if job["HyperParameterTuningJobStatus"] != "InProgress":
-            raise invalid(f"The tuning job status is {job['HyperParameterTuningJobStatus']}; only an "
-                          "InProgress job can be stopped.")
-        self.stop_requested.add(name)
-        job["HyperParameterTuningJobStatus"] = "Stopping"
+        self._request_stop(self.tuning_job(name), "HyperParameterTuningJobStatus", name, "tuning job")
