@@ -7,6 +7,14 @@ process, then reads its build/results.json and prints the wall time, the noteboo
 summed, and each notebook's time with those over the budget (90 s by default) marked.
 The figures go to build/benchmarks/suite_time.json too. `make test` adds the unit tests
 to this; its own summary prints the same per-notebook table.
+
+Then the round's comparison: each goal of issue 19 with the previous round's figure
+(benchmarks/previous_round.json, which names its source), this round's and their ratio.
+This round's come from this run and from the last results of the other benchmarks in
+build/benchmarks/ (run recordio_export.py --rows 1000000 --skip-collect,
+spark_click_scale.py and emulator_overhead.py first); `--setup-seconds` and
+`--test-seconds` take the times of `make setup` and `make test` from a fresh clone, which
+this script cannot measure without cloning.
 """
 from __future__ import annotations
 
@@ -19,13 +27,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebooks or globs (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--budget", type=float, default=90.0, help="seconds a notebook may take")
+    parser.add_argument("--budget", type=float, default=45.0, help="seconds a notebook may take")
+    parser.add_argument("--setup-seconds", type=float, help="make setup's time from a fresh clone")
+    parser.add_argument("--test-seconds", type=float, help="make test's time from a fresh clone")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -45,7 +56,61 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"wall_seconds": round(wall, 1), "jobs": args.jobs, "cpus": os.cpu_count(),
                                "notebooks": {r["notebook"]: round(r["seconds"], 1) for r in results}}, indent=1))
+    now = {"make_run_wall_seconds": wall, "make_run_notebook_seconds": sum(r["seconds"] for r in results),
+           "slowest_notebook_seconds": slowest[0]["seconds"] if slowest else None,
+           "make_setup_seconds": args.setup_seconds, "make_test_seconds": args.test_seconds, **other_benchmarks()}
+    print()
+    print(comparison(json.loads((ROOT / "benchmarks" / "previous_round.json").read_text()), now))
     return run.returncode or (1 if over else 0)
+
+
+GOALS = [  # (figure, what it is, issue 19's goal)
+    ("make_run_wall_seconds", "make run, wall", 300),
+    ("make_run_notebook_seconds", "make run, notebook time summed", None),
+    ("slowest_notebook_seconds", "slowest notebook", 45),
+    ("make_setup_seconds", "make setup from a fresh clone", 90),
+    ("make_test_seconds", "make test from a fresh clone", 600),
+    ("recordio_export_1m_seconds", "chapter 6 recordIO export, 1M rows", 120),
+    ("spark_click_scale_1m_notebook_path_seconds", "chapter 4 Spark path, 1M rows", 60),
+    ("emulator_overhead_seconds", "emulator overhead per job", 0.2),
+]
+
+
+def other_benchmarks() -> dict:
+    """This round's figures from the other benchmarks' last results, where they were run."""
+    found = {}
+    folder = ROOT / "build" / "benchmarks"
+
+    def read(name):
+        try:
+            return json.loads((folder / name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    recordio = read("recordio_export.json")
+    if recordio and recordio.get("rows") == 1_000_000:
+        found["recordio_export_1m_seconds"] = recordio["parallel"]["seconds"]
+    clicks = read("spark_click_scale.json") or []
+    found.update({"spark_click_scale_1m_notebook_path_seconds": r.get("notebook_path_seconds")
+                  for r in clicks if r.get("rows") == 1_000_000})
+    overhead = read("emulator_overhead.json")
+    if overhead:
+        found["emulator_overhead_seconds"] = overhead.get("overhead_s")
+    return found
+
+
+def comparison(previous: dict, now: dict) -> str:
+    from tools.matrix import aligned
+
+    rows = [("figure (seconds)", "previous round", "this round", "ratio", "goal", "met")]
+    for key, title, goal in GOALS:
+        before, after = previous.get(key), now.get(key)
+        shown_before = previous.get(key.replace("_seconds", "_note")) if before is None else f"{before:g}"
+        rows.append((title, shown_before or "-", "-" if after is None else f"{after:.3g}",
+                     f"{after / before:.2f}" if before and after is not None else "-",
+                     "-" if goal is None else f"<= {goal:g}",
+                     "-" if goal is None or after is None else ("yes" if after <= goal else "NO")))
+    return f"Issue 19's goals ({previous.get('_source', '')}):\n" + aligned(rows)
 
 
 if __name__ == "__main__":
