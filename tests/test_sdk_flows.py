@@ -186,7 +186,7 @@ def test_wait_after_fit_without_waiting_then_logs_and_tuner_deploy(session, role
     tuner.fit(clicks, job_name=unique("dep"))
     predictor = tuner.deploy(1, "ml.m5.large", serializer=CSVSerializer())
     try:
-        scores = [float(x) for x in predictor.predict(np.array([[0.9, 0.5, 0.5], [0.1, 0.5, 0.5]])).decode().split(",")]
+        scores = [float(x) for x in predictor.predict(np.array([[0.9, 0.5, 0.5], [0.1, 0.5, 0.5]])).decode().split()]
         assert scores[0] > 0.5 > scores[1]  # the rule the data follows: x0 high -> 1
         best = tuner.best_training_job()
         assert session.sagemaker_client.describe_endpoint(EndpointName=predictor.endpoint_name)["EndpointStatus"] == \
