@@ -6,6 +6,7 @@ import json
 import math
 import os
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,6 +167,26 @@ def test_a_pickled_booster_is_hosted_and_a_pickle_of_anything_else_is_refused(tm
     with pytest.raises(ClientError, match="loads only pickled xgboost Boosters"):
         xgb_algo.load(tmp_path / "evil", {})
     assert not marker.exists()
+
+
+LEGACY = Path(__file__).parent / "fixtures" / "xgboost_models"  # made by the old xgboost itself (make.py there)
+
+
+@pytest.mark.parametrize("version, suffix, image_tag", [("0.90", "pkl", "0.90-2"), ("0.90", "model", "0.90-2"),
+                                                        ("1.0", "pkl", "1.0-1"), ("1.0", "model", "1.0-1")])
+def test_models_written_by_the_old_containers_xgboost_are_hosted_with_its_predictions(tmp_path, version, suffix,
+                                                                                      image_tag):
+    """Issue 18: a pickled 0.90 Booster was refused ("Invalid model format"); its pickle (protocol 2)
+    and binary save_model files, made by xgboost 0.90 and 1.0.2 themselves, now give the same
+    predictions those versions gave."""
+    recorded = json.loads((LEGACY / f"predictions-{version}.json").read_text())
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "xgboost-model").write_bytes((LEGACY / f"xgboost-{version}.{suffix}").read_bytes())
+    hosted = xgb_algo.load(tmp_path / "model", {}, image=f"123.dkr.ecr.us-east-1.amazonaws.com/xgboost:{image_tag}")
+    body = "".join(",".join(map(str, row)) + "\n" for row in recorded["rows"]).encode()
+    answer, kind = hosted.predict(body, "text/csv", None)
+    assert kind == "text/csv" and "," in answer.decode()  # before 1.2-2, scores joined by commas
+    assert np.allclose([float(v) for v in answer.decode().split(",")], recorded["predictions"], atol=1e-6)
 
 
 def test_the_books_silent_hyperparameter_is_refused_with_a_hint():

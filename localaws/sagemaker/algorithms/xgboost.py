@@ -433,13 +433,42 @@ def load(model_dir: Path, environment: dict | None = None, s3=None, image: str =
 
 class _BoosterOnly(pickle.Unpickler):
     """Unpickles an xgboost Booster and nothing else: no other class, no function call."""
-    ALLOWED = {("xgboost.core", "Booster"), ("builtins", "bytearray")}
+    # protocol 2 (the 0.90 container's Python wrote it so) names builtins "__builtin__" and
+    # rebuilds bytes with _codecs.encode(text, "latin1"): a codec call, no code of the pickle's own
+    ALLOWED = {("xgboost.core", "Booster"), ("builtins", "bytearray"), ("__builtin__", "bytearray"),
+               ("_codecs", "encode")}
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
             raise ClientError(f"the model file is a pickle of {module}.{name}: localaws loads only pickled "
                               "xgboost Boosters (a pickle can run any code)")
+        if (module, name) == ("xgboost.core", "Booster"):
+            return _PickledBooster  # its state is read below, by the installed xgboost
         return super().find_class(module, name)
+
+
+class _PickledBooster:
+    """What a pickled Booster holds: its __getstate__'s dict, whose 'handle' is the model's
+    bytes (0.90: the binary model format; 1.x and later: xgboost's serialisation)."""
+
+    def __setstate__(self, state: dict) -> None:
+        self.state = state
+
+    def booster(self):
+        """The Booster, as the xgboost that pickled it would give it back: a pickle of
+        1.x or later through its own __setstate__; a 0.90 pickle, whose serialisation newer
+        xgboost refuses, by loading its bytes as the binary model they are (xgboost 2.1 still
+        reads that format)."""
+        import xgboost as xgb
+
+        booster = xgb.Booster.__new__(xgb.Booster)
+        try:
+            booster.__setstate__(dict(self.state))
+            return booster
+        except xgb.core.XGBoostError:
+            legacy = xgb.Booster()
+            legacy.load_model(bytearray(self.state["handle"]))
+            return legacy
 
 
 def _unpickled_booster(path: Path):
@@ -453,11 +482,12 @@ def _unpickled_booster(path: Path):
         return None
     try:
         with xgb.config_context(verbosity=0):
-            booster = _BoosterOnly(io.BytesIO(data)).load()
+            pickled = _BoosterOnly(io.BytesIO(data)).load()
+            if not isinstance(pickled, _PickledBooster) or not isinstance(getattr(pickled, "state", None), dict):
+                raise ClientError(f"Model at {path.name} is a pickle but not of an xgboost Booster")
+            return pickled.booster()
     except ClientError:
         raise
     except Exception as err:
-        raise ClientError(f"Model at {path.name} cannot be loaded: {type(err).__name__}: {err}") from None
-    if not isinstance(booster, xgb.Booster):
-        raise ClientError(f"Model at {path.name} is a pickle but not of an xgboost Booster")
-    return booster
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ClientError(f"Model at {path.name} cannot be loaded: {type(err).__name__}: {first}") from None
