@@ -1,6 +1,7 @@
 """The unmodified SageMaker Python SDK v2 against localaws: the flows the book teaches."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -272,16 +273,24 @@ import os
 import numpy as np
 import xgboost as xgb
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--num_round", type=int, default=10)
-parser.add_argument("--max_depth", type=int, default=3)
-args, _ = parser.parse_known_args()
-files = glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "*.csv"))
-data = np.vstack([np.loadtxt(f, delimiter=",", ndmin=2) for f in files])
-train = xgb.DMatrix(data[:, 1:], label=data[:, 0])
-booster = xgb.train({"objective": "binary:logistic", "max_depth": args.max_depth}, train, args.num_round)
-booster.save_model(os.path.join(os.environ["SM_MODEL_DIR"], "xgboost-model"))
-print(f"trained {args.num_round} rounds on {len(data)} rows from {os.environ['SM_CHANNELS']}")
+
+def model_fn(model_dir):  # the container has no default: serving imports this module and calls it
+    booster = xgb.Booster()
+    booster.load_model(os.path.join(model_dir, "xgboost-model"))
+    return booster
+
+
+if __name__ == "__main__":  # training runs the script; serving only imports it
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--num_round", type=int, default=10)
+    parser.add_argument("--max_depth", type=int, default=3)
+    args, _ = parser.parse_known_args()
+    files = glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "*.csv"))
+    data = np.vstack([np.loadtxt(f, delimiter=",", ndmin=2) for f in files])
+    train = xgb.DMatrix(data[:, 1:], label=data[:, 0])
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": args.max_depth}, train, args.num_round)
+    booster.save_model(os.path.join(os.environ["SM_MODEL_DIR"], "xgboost-model"))
+    print(f"trained {args.num_round} rounds on {len(data)} rows from {os.environ['SM_CHANNELS']}")
 '''
 
 
@@ -294,15 +303,33 @@ def xgboost_script_estimator(session, role, source_dir, script=XGBOOST_SCRIPT):
                    sagemaker_session=session, output_path=f"s3://{session.default_bucket()}/{unique('xgbs')}")
 
 
-def test_xgboost_script_mode_runs_the_users_script_and_serves_what_it_saved(session, role, clicks, tmp_path):
+@contextlib.contextmanager
+def deployed(session, estimator, name):
+    """Deploy, give the endpoint's description (its status whatever it is), then delete the
+    endpoint, its configuration and its model: nothing left for other tests to find."""
+    sm = session.sagemaker_client
+    try:
+        try:
+            estimator.deploy(1, "ml.m5.large", endpoint_name=name)
+        except UnexpectedStatusException:
+            pass
+        yield sm.describe_endpoint(EndpointName=name)
+    finally:
+        config = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+        model = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["ModelName"]
+        sm.delete_endpoint(EndpointName=name)
+        sm.delete_endpoint_config(EndpointConfigName=config)
+        sm.delete_model(ModelName=model)
+
+
+def test_xgboost_script_mode_runs_the_users_script_and_serves_it_with_its_model_fn(session, role, clicks, tmp_path):
     """Issue 18: sagemaker.xgboost.XGBoost(entry_point=...) was refused. The container's
     framework mode runs the script with the toolkit's contract (SM_CHANNEL_TRAIN,
-    SM_MODEL_DIR, --num_round 7), and an endpoint serves the saved model with the default
-    handlers."""
+    SM_MODEL_DIR, --num_round 7); its endpoint imports the script, loads the model with its
+    model_fn and answers with the default handlers (JSON unless Accept asks otherwise)."""
     import tarfile
 
     import xgboost as xgb
-    from sagemaker.deserializers import CSVDeserializer
 
     estimator = xgboost_script_estimator(session, role, tmp_path)
     estimator.fit({"train": clicks["train"]})
@@ -317,7 +344,7 @@ def test_xgboost_script_mode_runs_the_users_script_and_serves_what_it_saved(sess
     booster.load_model(str(tmp_path / "model" / "xgboost-model"))
     assert booster.num_boosted_rounds() == 7  # the hyperparameter reached the script as --num_round 7
     rows = np.random.default_rng(0).random((2, 3))
-    predictor = estimator.deploy(1, "ml.m5.large", serializer=CSVSerializer(), deserializer=CSVDeserializer())
+    predictor = estimator.deploy(1, "ml.m5.large", serializer=CSVSerializer(), deserializer=JSONDeserializer())
     try:
         answer = np.array(predictor.predict(rows), dtype=float).ravel()
     finally:  # the endpoint, its configuration and the model: nothing left for other tests to find
@@ -326,25 +353,36 @@ def test_xgboost_script_mode_runs_the_users_script_and_serves_what_it_saved(sess
     assert np.allclose(answer, booster.predict(xgb.DMatrix(rows)), atol=1e-6)
 
 
-def test_xgboost_script_mode_refuses_custom_inference_handlers_it_cannot_run(session, role, clicks, tmp_path):
-    estimator = xgboost_script_estimator(session, role, tmp_path,
-                                         XGBOOST_SCRIPT + "\n\ndef input_fn(body, content_type):\n    return body\n")
+def test_xgboost_script_mode_runs_the_users_handlers_and_needs_a_model_fn(session, role, clicks, tmp_path):
+    """The entry point's input_fn and output_fn run around the default predict_fn; without a
+    model_fn the endpoint fails, as the container's default model_fn raises NotImplementedError
+    (sagemaker-containers _transformer.default_model_fn)."""
+    handlers = XGBOOST_SCRIPT + '''
+
+def input_fn(body, content_type):  # the request: one comma-separated row per line, after a header line
+    lines = body.decode().strip().splitlines()[1:]
+    return xgb.DMatrix(np.array([[float(v) for v in line.split(",")] for line in lines]))
+
+
+def output_fn(prediction, accept):
+    return "|".join(f"{p:.4f}" for p in prediction), "text/plain"
+'''
+    estimator = xgboost_script_estimator(session, role, tmp_path, handlers)
     estimator.fit({"train": clicks["train"]})
     name = unique("xgb-handlers")
-    try:
-        with pytest.raises(UnexpectedStatusException, match="custom inference handlers are not emulated"):
-            estimator.deploy(1, "ml.m5.large", endpoint_name=name)
-        described = session.sagemaker_client.describe_endpoint(EndpointName=name)
+    with deployed(session, estimator, name) as described:
+        assert described["EndpointStatus"] == "InService", described.get("FailureReason")
+        answer = client("sagemaker-runtime").invoke_endpoint(EndpointName=name, ContentType="text/csv",
+                                                             Body=b"x0,x1,x2\n0.9,0.5,0.5\n0.1,0.5,0.5\n")
+        assert answer["ContentType"] == "text/plain"
+        scores = [float(v) for v in answer["Body"].read().decode().split("|")]
+        assert len(scores) == 2 and scores[0] > 0.5 > scores[1]
+
+    without = xgboost_script_estimator(session, role, tmp_path, XGBOOST_SCRIPT.replace("def model_fn(", "def load("))
+    without.fit({"train": clicks["train"]})
+    with deployed(session, without, unique("xgb-no-model-fn")) as described:
         assert described["EndpointStatus"] == "Failed"
-        assert described["FailureReason"].startswith("ClientError: train.py defines input_fn")
-    finally:  # the failed endpoint, its configuration and the model deploy created
-        sm = session.sagemaker_client
-        config = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
-        model = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["ModelName"]
-        sm.delete_endpoint(EndpointName=name)
-        sm.delete_endpoint_config(EndpointConfigName=config)
-        sm.delete_model(ModelName=model)
-    assert not [m for m in sm.list_models(NameContains="sagemaker-xgboost")["Models"] if m["ModelName"] == model]
+        assert "Please provide a model_fn implementation" in described["FailureReason"]
 
 
 def test_async_inference_writes_the_answer_and_the_failure_to_s3(session, role, clicks):

@@ -58,14 +58,11 @@ a body reaches TF Serving as sent; a request without a ContentType is taken as J
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import json
 import logging
 import re
-import sys
 import threading
-import uuid
 from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -75,6 +72,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .base import ClientError
+from .user_code import UserCode
 
 REPOSITORIES = ("tensorflow-inference",)
 HYPERPARAMETERS: dict = {}
@@ -774,7 +772,7 @@ class TensorFlowServingContainer:
         self.default_name = default_model_name(self.server.models, environment)
         self.path = self.server.servable(self.default_name, None).path  # loaded now: a broken model fails the endpoint
         self.code_dir = Path(model_dir) / "code"
-        self.sys_paths: list[str] = []
+        self.user_code: UserCode | None = None
         self.handlers = self.import_handlers() if (self.code_dir / "inference.py").is_file() else None
         if self.handlers is None and self.code_dir.is_dir() and any(self.code_dir.glob("*.py")):
             self.say(f"[localaws] code/ holds {sorted(p.name for p in self.code_dir.glob('*.py'))} but no inference.py: "
@@ -785,23 +783,8 @@ class TensorFlowServingContainer:
         """python_service.py _import_handlers and _make_handler; serve.py _setup_gunicorn puts
         code/ and code/lib on the Python path and pip-installs code/requirements.txt (ignored when
         code/lib exists)."""
-        lib, requirements = self.code_dir / "lib", self.code_dir / "requirements.txt"
-        if requirements.is_file():
-            self.say("[localaws] code/requirements.txt: ignored, as the container ignores it when code/lib exists"
-                     if lib.is_dir() else "[localaws] code/requirements.txt is not installed offline (no downloads): "
-                     "inference.py runs with the packages of this virtualenv")
-        for path in (str(self.code_dir), str(lib)) if lib.is_dir() else (str(self.code_dir),):
-            if path not in sys.path:
-                sys.path.insert(0, path)
-                self.sys_paths.append(path)
-        name = f"localaws_inference_{uuid.uuid4().hex}"  # the container's "inference", once per model here
-        spec = importlib.util.spec_from_file_location(name, self.code_dir / "inference.py")
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as err:  # the python service does not start: the endpoint fails
-            self.close()
-            raise ClientError(f"code/inference.py cannot be imported: {type(err).__name__}: {err}") from None
+        self.user_code = UserCode(self.code_dir, "inference.py", self.say, shown="code/inference.py")
+        module = self.user_code.module
         if hasattr(module, "handler"):
             return module.handler
         if hasattr(module, "input_handler") and hasattr(module, "output_handler"):
@@ -880,14 +863,8 @@ class TensorFlowServingContainer:
         """Stops the REST server and takes code/ (and code/lib) off the Python path, with the
         modules imported from there."""
         self.server.close()
-        for path in self.sys_paths:
-            if path in sys.path:
-                sys.path.remove(path)
-        self.sys_paths.clear()
-        code = str(self.code_dir)
-        for name, module in list(sys.modules.items()):
-            if str(getattr(module, "__file__", None) or "").startswith(code + "/"):
-                sys.modules.pop(name, None)
+        if self.user_code is not None:
+            self.user_code.close()
 
 
 def log_line(line: str) -> None:

@@ -16,30 +16,35 @@ optional `validation` in text/csv (label first, optional weight column with
 metrics go to the log and the last round's become the job's metrics (`validation:auc` …),
 including the tuning objective a tuning job asks for; the model is saved as `xgboost-model`,
 which `xgboost.Booster().load_model()` reads. Requests in libsvm are read as the container
-reads them, with or without a label; endpoints answer text/csv with the scores
-joined by commas, batch transform with one score per line; selectable inference output
-(SAGEMAKER_INFERENCE_OUTPUT) is supported for json, jsonlines and csv.
+reads them, with or without a label. Endpoints answer as their image's version does: 1.2-2
+and later a score per line in text/csv and `{"predictions": [{"score"}]}` in JSON (Accept
+outside its four types: 406), older images the scores joined by commas; batch transform one
+score per line; selectable inference output (SAGEMAKER_INFERENCE_OUTPUT) for json,
+jsonlines and csv. Models written by the old containers' own xgboost (0.90's protocol-2
+pickles, binary save_model files) are hosted too.
 
 Script mode (`sagemaker.xgboost.XGBoost(entry_point=...)`): when the hyperparameters name
 `sagemaker_program`, the container runs the user's script instead of the algorithm, through
 the training toolkit (sagemaker-xgboost-container `training.py`: framework mode), and
 localaws does the same with script_mode.py and the xgboost installed here. An endpoint for
-such a model answers with the container's default handlers (the model file the script saved
-in SM_MODEL_DIR, read as above); an entry point that defines its own `model_fn`, `input_fn`,
-`predict_fn`, `output_fn` or `transform_fn` is refused, since running user code inside the
-emulator's server is not emulated.
+such a model (SAGEMAKER_PROGRAM in its environment) imports the entry point and serves it
+with its model_fn and its other handlers or the container's defaults (FrameworkModel).
 """
 from __future__ import annotations
 
 import io
 import json
+import logging
 import pickle
+import tarfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from . import formats, script_mode
 from .base import TOOLKIT, Channel, ClientError, Hyperparameter as H, Log, media_type, check_stop
+from .user_code import UserCode
 
 REPOSITORIES = ("sagemaker-xgboost", "xgboost")
 MODEL_FILE = "xgboost-model"
@@ -377,44 +382,125 @@ def train_script(channels: dict[str, Channel], hp: dict, model_dir: Path, log: L
     return script_mode.run(channels, hp, model_dir, log, context, f"xgboost {xgb.__version__}")
 
 
-def _refuse_custom_handlers(model_dir: Path, environment: dict, s3) -> None:
-    """A script-mode model (SAGEMAKER_PROGRAM set by the SDK's XGBoostModel) whose entry point
-    defines inference handlers: the container would import and call them; localaws will not
-    run user code in its server, so it says so instead of silently using the defaults."""
-    import ast
-    import tarfile
-    import tempfile
+class FrameworkModel:
+    """An XGBoost endpoint in framework mode: SAGEMAKER_PROGRAM names the entry point, as
+    sagemaker.xgboost.XGBoostModel (or an XGBoost estimator's deploy) sets it. The
+    container's serving.py imports that module and serves it with sagemaker-containers'
+    Transformer (2.8.6.post2, _transformer.py): the module's model_fn loads the model (there
+    is no default: its default raises "Please provide a model_fn implementation"), then
+    input_fn / predict_fn / output_fn, each defaulting to serving.py's (the request decoded
+    to a DMatrix from CSV, libsvm or RecordIO-protobuf; booster.predict; the prediction
+    encoded as the Accept type, JSON by default), or transform_fn alone. The module runs
+    inside the emulator (user_code.py)."""
 
-    program, submit = environment.get("SAGEMAKER_PROGRAM"), environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
-    if not program:
-        return
-    source = None
-    if submit.startswith("s3://") and s3 is not None:
-        with tempfile.TemporaryDirectory() as scratch:
-            archive = Path(scratch) / "sourcedir.tar.gz"
+    def __init__(self, model_dir: Path, environment: dict, s3, say: Callable[[str], None]):
+        program = environment["SAGEMAKER_PROGRAM"]
+        code_dir = model_dir / "code"
+        submit = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+        if not (code_dir / program).is_file() and submit.startswith("s3://") and s3 is not None:
+            code_dir = model_dir / "localaws-sourcedir"  # serving.py's modules.import_module downloads it
+            code_dir.mkdir(exist_ok=True)
+            archive = model_dir / "localaws-sourcedir.tar.gz"
             archive.write_bytes(s3.read(submit))
             with tarfile.open(archive) as tar:
-                member = next((m for m in tar.getmembers() if m.name.lstrip("./") == program), None)
-                source = tar.extractfile(member).read().decode(errors="replace") if member else None
-    elif (model_dir / "code" / program).is_file():  # the SDK repacked the code into model.tar.gz
-        source = (model_dir / "code" / program).read_text(errors="replace")
-    if source is None:
-        raise ClientError(f"SAGEMAKER_PROGRAM {program!r} is not in SAGEMAKER_SUBMIT_DIRECTORY {submit!r}")
-    try:
-        defined = {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
-    except SyntaxError as err:
-        raise ClientError(f"{program} cannot be imported: {err}") from None
-    custom = [name for name in HANDLERS if name in defined]
-    if custom:
-        raise ClientError(f"{program} defines {', '.join(custom)}: custom inference handlers are not emulated "
-                          "offline (localaws serves script-mode XGBoost models with the container's default "
-                          "handlers only); deploy without them here, or test them on AWS")
+                tar.extractall(code_dir, filter="data")
+            archive.unlink()
+        if not (code_dir / program).is_file():
+            raise ClientError(f"SAGEMAKER_PROGRAM {program!r} is not in SAGEMAKER_SUBMIT_DIRECTORY {submit!r}")
+        self.default_accept = environment.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", formats.JSON)
+        self.user_code = UserCode(code_dir, program, say)
+        module = self.user_code.module
+        functions = {name: getattr(module, name, None) for name in HANDLERS}
+        if functions["transform_fn"] and any(functions[n] for n in ("input_fn", "predict_fn", "output_fn")):
+            self.close()
+            raise ClientError("Cannot use transform_fn implementation with input_fn, predict_fn, and/or output_fn")
+        if functions["model_fn"] is None:  # raised when the worker starts: the health check fails
+            self.close()
+            raise ClientError(f"{program} defines no model_fn: Please provide a model_fn implementation. (the "
+                              "container's default model_fn raises NotImplementedError)")
+        self.functions = functions
+        try:
+            self.model = functions["model_fn"](str(model_dir))
+        except Exception as err:
+            self.close()
+            raise ClientError(f"model_fn failed: {type(err).__name__}: {err}") from None
+
+    @staticmethod
+    def _decode(body: bytes, content_type: str | None):
+        """serving.py default_input_fn (encoder.decode): CSV, libsvm or RecordIO-protobuf to a DMatrix."""
+        import xgboost as xgb
+
+        kind = media_type(content_type, formats.CSV)
+        if kind == formats.CSV:
+            return xgb.DMatrix(formats.parse_request(body, kind, allow_nan=True))
+        if kind in (LIBSVM, "text/x-libsvm"):
+            return xgb.DMatrix(libsvm_request(body, max(
+                [int(t.split(":")[0]) + 1 for t in body.decode(errors="replace").split() if ":" in t] or [0])))
+        if kind == formats.RECORDIO:
+            return xgb.DMatrix(formats.parse_request(body, kind))
+        raise _Unsupported(content_type)
+
+    @staticmethod
+    def _encode(prediction, accept: str) -> bytes:
+        """sagemaker-containers' encoders.encode: JSON (a list), CSV (a row per item), NPY."""
+        array = np.asarray(prediction)
+        if accept == formats.JSON:
+            return json.dumps(array.tolist()).encode()
+        if accept == formats.CSV:
+            rows = array.reshape(-1, 1) if array.ndim == 1 else array
+            return "".join(",".join(str(v) for v in np.atleast_1d(row)) + "\n" for row in rows.tolist()).encode()
+        if accept == "application/x-npy":
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            return buffer.getvalue()
+        raise _Unsupported(accept)
+
+    def predict(self, body: bytes, content_type: str | None, accept: str | None) -> tuple[bytes, str]:
+        accept = self.default_accept if not accept or accept == "*/*" else accept
+        f = self.functions
+        try:
+            if f["transform_fn"]:
+                result = f["transform_fn"](self.model, body, content_type, accept)
+            else:
+                try:
+                    data = (f["input_fn"] or (lambda b, c: self._decode(b, c)))(body, content_type)
+                except _Unsupported as err:
+                    raise ClientError(self._error(err), 415) from None
+                prediction = (f["predict_fn"] or (lambda d, m: m.predict(d, validate_features=False)))(data, self.model)
+                try:
+                    result = (f["output_fn"] or (lambda p, a: (self._encode(p, a), a)))(prediction, accept)
+                except _Unsupported as err:
+                    raise ClientError(self._error(err), 406) from None
+        except ClientError:
+            raise
+        except Exception as err:  # a user function's error: the worker's 500
+            raise ClientError(f"{type(err).__name__}: {err}", 500) from None
+        answer, answer_type = result if isinstance(result, tuple) else (result, accept)
+        return (answer.encode() if isinstance(answer, str) else bytes(answer)), answer_type
+
+    @staticmethod
+    def _error(err: Exception) -> str:
+        """_transformer._error_response's body (without the stack trace)."""
+        return json.dumps({"error": type(err).__name__.lstrip("_"), "error-message": str(err)})
+
+    def close(self) -> None:
+        self.user_code.close()
 
 
-def load(model_dir: Path, environment: dict | None = None, s3=None, image: str = "") -> XGBoostModel:
+class _Unsupported(Exception):
+    """sagemaker-containers' UnsupportedFormatError."""
+
+    def __init__(self, content_type):
+        super().__init__(f"Content type {content_type} is not supported by this framework.\n\n"
+                         "Please implement input_fn to to deserialize the request data or an output_fn to "
+                         "serialize the response. For more information, see the SageMaker Python SDK README.")
+
+
+def load(model_dir: Path, environment: dict | None = None, s3=None, image: str = ""):
     import xgboost as xgb
 
-    _refuse_custom_handlers(model_dir, environment or {}, s3)
+    if (environment or {}).get("SAGEMAKER_PROGRAM"):
+        return FrameworkModel(model_dir, environment, s3, lambda line: logging.getLogger("localaws").warning(line))
 
     files = [p for p in model_dir.iterdir() if p.is_file()]
     path = model_dir / MODEL_FILE if (model_dir / MODEL_FILE).exists() else (files[0] if files else None)
