@@ -53,6 +53,16 @@ def _similarity(src: np.ndarray, dst: np.ndarray) -> tuple[complex, complex]:
     return complex(a), complex(b)
 
 
+def similarity_warp(pixels: np.ndarray, src: np.ndarray, dst: np.ndarray, size: int):
+    """The picture moved by the similarity that takes the points `src` onto `dst`, cut to a
+    `size` x `size` PIL image (the alignment both dlib's chips and SFace's template use)."""
+    from PIL import Image
+
+    a, b = _similarity(src, dst)
+    return Image.fromarray(pixels).transform((size, size), Image.AFFINE,
+                                             (a.real, -a.imag, b.real, a.imag, a.real, b.imag), resample=Image.BILINEAR)
+
+
 def chip(pixels: np.ndarray, keypoints: dict, size: int) -> np.ndarray:
     """The face as dlib's chip of `size` pixels (see the module's docstring)."""
     from PIL import Image
@@ -65,9 +75,7 @@ def chip(pixels: np.ndarray, keypoints: dict, size: int) -> np.ndarray:
     src = np.array([left, left, right, right, base])
     points = CHIP_POINTS[size]
     dst = np.array([points[0], points[0], points[1], points[1], points[2]]) * size * 4
-    a, b = _similarity(src, dst)
-    big = Image.fromarray(pixels).transform((size * 4, size * 4), Image.AFFINE,
-                                            (a.real, -a.imag, b.real, a.imag, a.real, b.imag), resample=Image.BILINEAR)
+    big = similarity_warp(pixels, src, dst, size * 4)
     return np.asarray(big.resize((size, size), Image.BOX))
 
 

@@ -36,15 +36,10 @@ def similarity(cosine: float) -> float:
 
 
 def aligned(pixels: np.ndarray, keypoints: dict) -> np.ndarray:
-    from PIL import Image
-
-    from .attributes import _similarity
+    from .attributes import similarity_warp
 
     src = np.array([keypoints[k] for k in ORDER], float)
-    a, b = _similarity(src, TEMPLATE)
-    face = Image.fromarray(pixels).transform((112, 112), Image.AFFINE, (a.real, -a.imag, b.real, a.imag, a.real, b.imag),
-                                             resample=Image.BILINEAR)
-    return np.asarray(face, np.float32)
+    return np.asarray(similarity_warp(pixels, src, TEMPLATE, 112), np.float32)
 
 
 class FaceEmbedder:
