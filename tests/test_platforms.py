@@ -96,3 +96,13 @@ def test_a_notebook_that_needs_an_earlier_one_gets_it_first_on_a_platform():
             cell = next(c for c in nbformat.read(ROOT / notebook, as_version=4).cells
                         if "parameters" in c.metadata.get("tags", []))
             assert re.search(rf"^{parameter} = ", cell.source, re.M), f"{notebook} has no parameter {parameter}"
+
+
+def test_every_kernel_writes_the_bytecode_it_was_built_without(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(platforms, "BUILD", tmp_path)
+    for platform in platforms.PLATFORMS:
+        platforms.write_kernelspec(platform)
+        spec = json.loads((tmp_path / "kernels" / platform.kernel / "kernel.json").read_text())
+        assert spec["env"] == {"PYTHONDONTWRITEBYTECODE": ""}, platform.name
