@@ -101,3 +101,98 @@ def test_matplot_shows_the_current_figure_and_plt_show_shows_nothing(kernel):
     status, outputs = kernel.run("%matplot plt")
     assert status == "ok"
     assert [o for o in outputs if o["msg_type"] == "display_data" and "image/png" in o["content"]["data"]]
+
+
+# sc.install_pypi_package's results kept between sessions (tools/emr_install.py)
+
+def new_session() -> "Path":
+    """A notebook session's environment as the kernel creates it, without starting the kernel."""
+    from pathlib import Path
+    import subprocess
+
+    code = "import sys; sys.path.insert(0, 'tools'); import emr_kernel; print(emr_kernel._create_session())"
+    done = subprocess.run([str(EMR.venv / "bin" / "python"), "-c", code], cwd=platforms.ROOT,
+                          capture_output=True, text=True, check=True)
+    session = Path(done.stdout.strip())
+    (session / "kernel.pid").write_text(str(os.getpid()))  # alive: the next session must not clear it
+    return session
+
+
+def install(session, package, cache) -> None:
+    import subprocess
+
+    done = subprocess.run([str(EMR.venv / "bin" / "python"), str(platforms.ROOT / "tools" / "emr_install.py"),
+                           str(session / "venv" / "bin" / "python"), package],
+                          env={**os.environ, "EMR_INSTALL_CACHE": str(cache)}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def contents(session) -> dict:
+    """Every file of the session's site-packages (but its link to the cluster) -> its bytes'
+    digest. Bytecode and RECORD differ between any two pip runs (source times and paths inside,
+    the scripts' hashes), so only their presence counts."""
+    import hashlib
+
+    site = next((session / "venv" / "lib").glob("python3.*")) / "site-packages"
+    return {p.relative_to(site).as_posix(): None if p.suffix == ".pyc" or p.name == "RECORD"
+            else hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in site.rglob("*") if p.is_file() and p.name != "cluster-libraries.pth"}
+
+
+@pytest.fixture
+def sessions():
+    import shutil
+
+    made = []
+    yield lambda: made.append(new_session()) or made[-1]
+    for session in made:
+        shutil.rmtree(session, ignore_errors=True)
+
+
+def test_an_install_a_session_repeats_is_what_pip_left_the_first_time(sessions, tmp_path):
+    """Two installs in order (the second a dependency of nothing), pip's files byte for byte,
+    its console script pointing at the new session, and no pip run the second time (the files
+    are the stored ones, hard-linked)."""
+    first, second, uncached = sessions(), sessions(), sessions()
+    for session, cache in ((first, tmp_path / "cache"), (second, tmp_path / "cache"), (uncached, "off")):
+        install(session, "pyfiglet==1.0.2", cache)
+        install(session, "six==1.16.0", cache)
+    assert contents(second) == contents(first) == contents(uncached)
+    site = next((second / "venv" / "lib").glob("python3.*")) / "site-packages"
+    assert (site / "six.py").stat().st_nlink > 1  # linked from the store, not written by pip
+    script = (second / "venv" / "bin" / "pyfiglet").read_text().splitlines()[0]
+    assert script == f"#!{second / 'venv' / 'bin' / 'python'}"
+    assert len(list((tmp_path / "cache").iterdir())) == 2  # one entry per (session state, package)
+
+
+def test_an_expired_install_is_asked_of_pip_again(sessions, tmp_path):
+    import json
+
+    install(sessions(), "six==1.16.0", tmp_path)
+    entry = next(tmp_path.iterdir())
+    meta = json.loads((entry / "meta.json").read_text())
+    (entry / "meta.json").write_text(json.dumps({**meta, "created": meta["created"] - 2 * 24 * 3600}))
+    later = sessions()
+    install(later, "six==1.16.0", tmp_path)
+    site = next((later / "venv" / "lib").glob("python3.*")) / "site-packages"
+    assert (site / "six.py").exists()
+    assert json.loads((next(tmp_path.iterdir()) / "meta.json").read_text())["created"] > meta["created"]
+
+
+def test_a_failing_install_shows_pips_error_and_is_not_kept(sessions, tmp_path):
+    import subprocess
+
+    done = subprocess.run([str(EMR.venv / "bin" / "python"), str(platforms.ROOT / "tools" / "emr_install.py"),
+                           str(sessions() / "venv" / "bin" / "python"), "no-such-package-mmlaws==0.0.1"],
+                          env={**os.environ, "EMR_INSTALL_CACHE": str(tmp_path)}, capture_output=True, text=True)
+    assert done.returncode != 0 and "no-such-package-mmlaws" in done.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_kernel_and_its_spark_workers_write_their_bytecode(kernel):
+    """The kernels are built without bytecode (tools/platforms.build); each writes what it
+    imports, once, even where PYTHONDONTWRITEBYTECODE=1 is set for everything else."""
+    status, outputs = kernel.run("import sys; print(sys.flags.dont_write_bytecode, "
+                                 "sc.range(0, 2, 1, 2).map(lambda _: __import__('sys').flags.dont_write_bytecode)"
+                                 ".distinct().collect())")
+    assert status == "ok" and text(outputs).split() == ["0", "[0]"], text(outputs)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 SESSIONS = Path(sys.prefix) / "sessions"
 SESSION_STARTUP = Path(__file__).resolve().with_name("emr_session.py")  # run in the kernel's namespace
+INSTALLER = Path(__file__).resolve().with_name("emr_install.py")  # what sc.install_pypi_package runs
 
 
 def _clear_stale_sessions() -> None:
@@ -61,7 +62,7 @@ def launch(argv: list) -> None:
     os.environ.update({
         "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python,
         "MPLBACKEND": "Agg",  # no inline figures: the cluster has no display
-        "EMR_NOTEBOOK_SESSION": str(session), "EMR_CLUSTER_PYTHON": sys.executable,
+        "EMR_NOTEBOOK_SESSION": str(session), "EMR_CLUSTER_PYTHON": sys.executable, "EMR_INSTALLER": str(INSTALLER),
     })
     os.chdir(scratch)
     os.execv(python, [python, "-m", "ipykernel_launcher", *argv,

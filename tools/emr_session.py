@@ -22,12 +22,13 @@ def _emr_pip(*args):
 
 
 def _emr_install_pypi_package(self, package, repo=None):
-    """sc.install_pypi_package("pandas==2.2.3") as on EMR: for this notebook session only."""
+    """sc.install_pypi_package("pandas==2.2.3") as on EMR: for this notebook session only.
+    pip does the install (tools/emr_install.py, which keeps each result for the next session)."""
     import importlib
 
-    # pip compiles the bytecode at install time: on import, with PYTHONDONTWRITEBYTECODE=1,
-    # the driver and every Spark worker would compile TensorFlow's sources again
-    done = _emr_pip("install", "-q", package, *(["--index-url", repo] if repo else []))
+    command = [_emr_os.environ["EMR_CLUSTER_PYTHON"], _emr_os.environ["EMR_INSTALLER"],
+               _emr_sys.executable, package, *([repo] if repo else [])]
+    done = _emr_subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"install_pypi_package({package!r}) failed:\n{done.stderr.strip()[-3000:]}")
     importlib.invalidate_caches()
