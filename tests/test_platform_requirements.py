@@ -3,8 +3,9 @@
 Where the platform's kernel is built (`make kernels` installed every file on the real
 interpreter), the kernel must hold each pin at its version with `pip check` clean; where the
 interpreter is missing, pip's resolver checks the files for that Python version with wheels
-only (`--python-version`). The EMR notebooks' `sc.install_pypi_package` pins are always
-resolved that way against the cluster's libraries. PySpark is published as a source archive
+only (`--python-version`). The EMR notebooks' `sc.install_pypi_package` pins are resolved
+against the cluster's libraries the same way where the emr-7 kernel is not built (where it
+is, the platform matrix installs them on it). PySpark is published as a source archive
 only, so the resolver leaves it to the kernel build."""
 from __future__ import annotations
 
@@ -102,6 +103,8 @@ def test_emr_install_cell_resolves_on_the_cluster_python(notebook, tmp_path):
     emr = platforms.BY_NAME["emr-7"]
     pins = emr_install_pins(notebook)
     assert all("==" in pin for pin in pins), f"pin every notebook-scoped library: {pins}"
+    if platforms.status(emr) is None:
+        return  # the kernel is built: the platform matrix runs this cell, pip installing on the cluster itself
     cluster = [line for path in emr.requirement_files() for line in requirement_lines(path)]
     done = resolve(cluster + pins, emr.python, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
