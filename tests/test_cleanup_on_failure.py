@@ -41,6 +41,15 @@ BILLABLE = [nb for nb in all_notebooks()
 
 
 
+# Lighter training where a notebook's parameters allow it: the failure comes after training,
+# and how well the model trains does not matter to what is left running.
+LIGHTER = {
+    "chapter06_recommenders/3_sagemaker_factorization_machines.ipynb": {"EPOCHS": "5"},
+    "chapter08_tensorflow/2_sagemaker_tensorflow_script_mode.ipynb": {"EPOCHS": "2"},
+    "chapter09_image_classification/3_sagemaker_image_classification.ipynb": {"EPOCHS": "1"},
+}
+
+
 def with_failure_injected(notebook: Path, target: Path) -> Path:
     nb = nbformat.read(notebook, as_version=4)
     nb.cells = [c for c in nb.cells if not matrix.is_emr_cell(c)]
@@ -68,9 +77,19 @@ def test_a_cell_failing_after_creation_leaves_nothing_running(notebook, emulator
     source = with_failure_injected(notebook, tmp_path / notebook.name)
     done = subprocess.run(
         [sys.executable, "-m", "papermill", str(source), str(tmp_path / "executed.ipynb"), "--cwd",
-         str(notebook.parent), "-k", "python3", "-p", "METRICS_DIR", str(tmp_path / "metrics"), "--no-progress-bar"],
+         str(notebook.parent), "-k", "python3", "-p", "METRICS_DIR", str(tmp_path / "metrics"), "--no-progress-bar",
+         *[part for name, value in LIGHTER.get(notebook.relative_to(ROOT).as_posix(), {}).items()
+           for part in ("-p", name, value)]],
         capture_output=True, text=True, env={**os.environ, **emulator.env}, timeout=900)
     executed = (tmp_path / "executed.ipynb").read_text() if (tmp_path / "executed.ipynb").exists() else ""
     assert done.returncode != 0 and "injected failure" in executed, f"it failed elsewhere:\n{done.stderr[-3000:]}"
     left = leftovers(emulator.url)  # and reset, so the next test starts clean
     assert left == {}, f"left running after the failure: {left}"
+
+
+def test_the_lighter_parameters_name_real_notebooks_and_parameters():
+    for name, parameters in LIGHTER.items():
+        nb = nbformat.read(ROOT / name, as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        for parameter in parameters:
+            assert f"\n{parameter} = " in f"\n{cell.source}", f"{name} has no parameter {parameter}"
