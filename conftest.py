@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from tools import figures  # noqa: E402
+from tools import figures, test_order  # noqa: E402
 from tools.folder_lock import FolderLock  # noqa: E402
 from tools.java import JavaNotFound  # noqa: E402
 from tools.matrix import is_emr_cell  # noqa: E402
@@ -92,6 +92,11 @@ def _is_xdist_worker(config) -> bool:
 
 def _is_xdist_controller(config) -> bool:
     return not _is_xdist_worker(config) and (config.getoption("numprocesses", None) or 0) > 0
+
+
+def pytest_sessionfinish(session):
+    if not _is_xdist_worker(session.config) and SCOPE_SECONDS:  # the controller sees every report
+        test_order.record(SCOPE_SECONDS)
 
 
 def pytest_unconfigure(config):
@@ -173,17 +178,22 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_xdist_make_scheduler(config, log):
     """With `pytest -n N`: a chapter's notebooks run in order on one worker (a notebook's cells
     share a kernel; a chapter's notebooks may share files in work/); chapters, test files and
-    each platform of the matrix (its notebooks in order) run side by side."""
+    the platform matrix's notebooks run side by side, the longest first (tools/test_order.py)."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class ByChapter(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            if "::test_notebook_on_platform[" in nodeid:  # tests/test_platform_matrix.py: a platform at a time
-                return "platform:" + nodeid.split("[", 1)[1].split(":", 1)[0]
-            return path.rsplit("/", 1)[0] if path.endswith(".ipynb") else path
+    class LongestFirst(LoadScopeScheduling):
+        _ordered = False
 
-    return ByChapter(config, log)
+        def _split_scope(self, nodeid: str) -> str:
+            return test_order.scope(nodeid)
+
+        def _assign_work_unit(self, node):
+            if not self._ordered:  # the first call comes with the whole queue built
+                self.workqueue = test_order.longest_first(self.workqueue)
+                self._ordered = True
+            super()._assign_work_unit(node)
+
+    return LongestFirst(config, log)
 
 
 _folder_lock = FolderLock()  # nbval runs a notebook in its folder: see tools/folder_lock.py
@@ -196,7 +206,12 @@ def pytest_runtest_setup(item):
         _started.setdefault(_name(item.parent.path), time.time())
 
 
+SCOPE_SECONDS: dict[str, float] = {}
+
+
 def pytest_runtest_logreport(report):
+    SCOPE_SECONDS[test_order.scope(report.nodeid)] = SCOPE_SECONDS.get(test_order.scope(report.nodeid), 0) \
+        + report.duration
     properties = dict(getattr(report, "user_properties", []))
     if "notebook_seconds" in properties and report.when == "call":
         # a test that runs several notebooks itself (tests/conformance) names each one

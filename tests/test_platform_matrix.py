@@ -14,8 +14,7 @@ from tools import figures, matrix, platforms
 from tools.run_notebooks import discover, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
-# EMR first: its notebooks are the longest (Spark plus their own installs), and pytest-xdist
-# hands out scopes in this order, so starting it early keeps the two workers busy to the end.
+# EMR first, then the SageMaker kernels (tools/test_order.py hands the longest work out first anyway)
 CASES = [(p, nb) for p in sorted(platforms.PLATFORMS, key=lambda p: not p.emr)
          for nb in matrix.notebooks_for(p, discover([]))]
 
