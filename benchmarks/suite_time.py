@@ -14,7 +14,8 @@ This round's come from this run and from the last results of the other benchmark
 build/benchmarks/ (run recordio_export.py --rows 1000000 --skip-collect,
 spark_click_scale.py and emulator_overhead.py first); `--setup-seconds` and
 `--test-seconds` take the times of `make setup` and `make test` from a fresh clone, which
-this script cannot measure without cloning.
+this script cannot measure without cloning. Last, `make test`'s work split into the
+platform kernels' tests, the notebooks under nbval and the other tests, from its last run here.
 """
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def main() -> int:
            "make_setup_seconds": args.setup_seconds, "make_test_seconds": args.test_seconds, **other_benchmarks()}
     print()
     print(comparison(json.loads((ROOT / "benchmarks" / "previous_round.json").read_text()), now))
+    split = test_work()
+    if split:
+        print("\nmake test's last run in this checkout (build/scope_seconds.json), seconds of work "
+              "summed over its workers: " + ", ".join(f"{part} {seconds:.0f}" for part, seconds in split.items()))
     return run.returncode or (1 if over else 0)
 
 
@@ -97,6 +102,25 @@ def other_benchmarks() -> dict:
     if overhead:
         found["emulator_overhead_seconds"] = overhead.get("overhead_s")
     return found
+
+
+PLATFORM_TESTS = ("tests/test_platform_matrix.py", "tests/test_emr_kernel.py", "tests/test_platform_requirements.py")
+
+
+def test_work() -> dict[str, float]:
+    """make test's work by part: the platform kernels' tests, the notebooks under nbval, the rest."""
+    from tools import test_order
+
+    try:
+        seconds = json.loads(test_order.LAST_RUN.read_text())
+    except (OSError, ValueError):
+        return {}
+    parts = {"platform kernels": 0.0, "notebooks (nbval)": 0.0, "other tests": 0.0}
+    for unit, spent in seconds.items():
+        part = ("platform kernels" if unit.startswith(PLATFORM_TESTS)
+                else "notebooks (nbval)" if unit.startswith("chapter") else "other tests")
+        parts[part] += spent
+    return parts
 
 
 def comparison(previous: dict, now: dict) -> str:

@@ -77,7 +77,8 @@ PLATFORMS = (
     Platform("notebook-instance", "SageMaker notebook instance, conda_python3", "3.10", "sagemaker",
              label="notebook instance", disk_gb=1.3),
     # 0.5 GB of kernel, plus the notebook-scoped virtualenvs its sessions install
-    # (tensorflow-cpu among them) while the matrix runs
+    # (tensorflow-cpu among them) while the matrix runs; what they install is also kept, for
+    # a day, in ~/.cache/mastering-ml-aws/emr-notebook-scoped (about 2.3 GB, tools/emr_install.py)
     Platform("emr-7", "EMR 7.x, PySpark kernel (EMR Studio)", "3.9", "spark", steps=("image.txt",), emr=True,
              label="EMR 7", disk_gb=3.0),
 )
