@@ -59,7 +59,11 @@ def _fail_cells_whose_reply_is_an_error():
     IPyNbCell.runtest = runtest
 
 
+SUITE_PID = "MASTERING_ML_TEST_SUITE_PID"  # the outermost pytest of this run: see pytest_sessionfinish
+
+
 def pytest_configure(config):
+    os.environ.setdefault(SUITE_PID, str(os.getpid()))
     _fail_cells_whose_reply_is_an_error()
     try:
         prepare_notebook_environment()
@@ -95,7 +99,9 @@ def _is_xdist_controller(config) -> bool:
 
 
 def pytest_sessionfinish(session):
-    if not _is_xdist_worker(session.config) and SCOPE_SECONDS:  # the controller sees every report
+    # the controller sees every report; a pytest that a test runs (tests/test_harness.py, on
+    # notebooks of its own) is not this checkout's suite: it inherits the outer one's pid
+    if not _is_xdist_worker(session.config) and SCOPE_SECONDS and os.environ[SUITE_PID] == str(os.getpid()):
         test_order.record(SCOPE_SECONDS)
 
 
