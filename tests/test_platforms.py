@@ -106,3 +106,13 @@ def test_every_kernel_writes_the_bytecode_it_was_built_without(tmp_path, monkeyp
         platforms.write_kernelspec(platform)
         spec = json.loads((tmp_path / "kernels" / platform.kernel / "kernel.json").read_text())
         assert spec["env"] == {"PYTHONDONTWRITEBYTECODE": ""}, platform.name
+
+
+def test_a_built_kernel_holds_the_bytecode_of_what_its_notebooks_import():
+    """Written once after the install (platforms.write_bytecode), not by two kernels at once."""
+    for platform in platforms.PLATFORMS:
+        if platforms.status(platform):
+            continue  # not built here: test_platform_matrix reports why
+        package = "pyspark/sql" if platform.emr else "sagemaker"
+        site = next((platform.venv / "lib").glob("python3.*")) / "site-packages"
+        assert list((site / package / "__pycache__").glob("__init__.*.pyc")), f"{platform.name}: {package}"

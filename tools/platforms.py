@@ -109,7 +109,7 @@ def find_python(version: str) -> Path:
 
 
 # Bumped when the way a kernel is built changes, so that `make kernels` rebuilds them.
-BUILD_RECIPE = "2026-12-07: bytecode written on first import"
+BUILD_RECIPE = "2026-12-07: the notebooks' imports compiled after install, the rest on first import"
 
 
 def fingerprint(platform: Platform, python: Path) -> str:
@@ -186,8 +186,9 @@ def build(platform: Platform) -> None:
     subprocess.run([str(python), "-m", "venv", str(platform.venv)], check=True)
     kernel_python = str(platform.venv / "bin" / "python")
     # No bytecode at install: compiling all of SageMaker Distribution 4 took 20 of its 22 s,
-    # and a notebook imports a small part of it. The kernel writes the bytecode of what it
-    # imports, once (write_kernelspec), as Python does unless PYTHONDONTWRITEBYTECODE is set.
+    # and a notebook imports a small part of it. That part is compiled once after the install
+    # (write_bytecode); the kernel writes the rest as it imports it (write_kernelspec), as
+    # Python does unless PYTHONDONTWRITEBYTECODE is set.
     pip = [kernel_python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-compile"]
     uv = [sys.executable, "-m", "uv", "pip", "install", "-q", "--python", kernel_python]
     use_uv = installer() == "uv"
@@ -201,8 +202,29 @@ def build(platform: Platform) -> None:
             print(f"{platform.name}: uv could not install this step; pip installs it", flush=True)
         subprocess.run([*pip, "-r", str(requirements), *constraints], check=True)
     write_kernelspec(platform)
+    write_bytecode(platform)
     stamp.write_text(wanted + "\n")
     print(f"{platform.name}: kernel {platform.kernel} ready", flush=True)
+
+
+# What every kernel imports before a notebook's first cell, and (EMR) what Spark's workers import
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "pyspark.daemon", "pyspark.worker")
+
+
+def write_bytecode(platform: Platform) -> None:
+    """Import, once, what the platform's notebooks and its kernel import, so that their bytecode
+    is written before the tests start two kernels at once that would both compile it. Modules
+    the kernel lacks (the repository's own, notebook-scoped libraries on EMR) are passed over."""
+    from tools import matrix
+    from tools.run_notebooks import discover
+
+    modules = set(KERNEL_MODULES)
+    for notebook in matrix.notebooks_for(platform, discover([])):
+        modules |= matrix.imported_modules(matrix._code(notebook))
+    code = ("import importlib\nfor name in %r:\n    try:\n        importlib.import_module(name)\n"
+            "    except Exception:\n        pass\n" % sorted(modules))
+    subprocess.run([str(platform.venv / "bin" / "python"), "-c", code], cwd=platform.venv, capture_output=True,
+                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": "", "MPLBACKEND": "Agg"})
 
 
 def write_lock(platform: Platform) -> None:
