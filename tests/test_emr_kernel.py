@@ -4,7 +4,12 @@ installs that vanish with the session, %matplot, and not the notebook's folder a
 Facts and sources: platforms/README.md ("EMR 7.x"). Needs the emr-7 kernel (`make kernels`)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -105,11 +110,8 @@ def test_matplot_shows_the_current_figure_and_plt_show_shows_nothing(kernel):
 
 # sc.install_pypi_package's results kept between sessions (tools/emr_install.py)
 
-def new_session() -> "Path":
+def new_session() -> Path:
     """A notebook session's environment as the kernel creates it, without starting the kernel."""
-    from pathlib import Path
-    import subprocess
-
     code = "import sys; sys.path.insert(0, 'tools'); import emr_kernel; print(emr_kernel._create_session())"
     done = subprocess.run([str(EMR.venv / "bin" / "python"), "-c", code], cwd=platforms.ROOT,
                           capture_output=True, text=True, check=True)
@@ -119,8 +121,6 @@ def new_session() -> "Path":
 
 
 def install(session, package, cache) -> None:
-    import subprocess
-
     done = subprocess.run([str(EMR.venv / "bin" / "python"), str(platforms.ROOT / "tools" / "emr_install.py"),
                            str(session / "venv" / "bin" / "python"), package],
                           env={**os.environ, "EMR_INSTALL_CACHE": str(cache)}, capture_output=True, text=True)
@@ -131,8 +131,6 @@ def contents(session) -> dict:
     """Every file of the session's site-packages (but its link to the cluster) -> its bytes'
     digest. Bytecode and RECORD differ between any two pip runs (source times and paths inside,
     the scripts' hashes), so only their presence counts."""
-    import hashlib
-
     site = next((session / "venv" / "lib").glob("python3.*")) / "site-packages"
     return {p.relative_to(site).as_posix(): None if p.suffix == ".pyc" or p.name == "RECORD"
             else hashlib.sha256(p.read_bytes()).hexdigest()
@@ -141,8 +139,6 @@ def contents(session) -> dict:
 
 @pytest.fixture
 def sessions():
-    import shutil
-
     made = []
     yield lambda: made.append(new_session()) or made[-1]
     for session in made:
@@ -166,8 +162,6 @@ def test_an_install_a_session_repeats_is_what_pip_left_the_first_time(sessions, 
 
 
 def test_an_expired_install_is_asked_of_pip_again(sessions, tmp_path):
-    import json
-
     install(sessions(), "six==1.16.0", tmp_path)
     entry = next(tmp_path.iterdir())
     meta = json.loads((entry / "meta.json").read_text())
@@ -180,8 +174,6 @@ def test_an_expired_install_is_asked_of_pip_again(sessions, tmp_path):
 
 
 def test_a_failing_install_shows_pips_error_and_is_not_kept(sessions, tmp_path):
-    import subprocess
-
     done = subprocess.run([str(EMR.venv / "bin" / "python"), str(platforms.ROOT / "tools" / "emr_install.py"),
                            str(sessions() / "venv" / "bin" / "python"), "no-such-package-mmlaws==0.0.1"],
                           env={**os.environ, "EMR_INSTALL_CACHE": str(tmp_path)}, capture_output=True, text=True)
