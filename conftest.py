@@ -216,8 +216,8 @@ SCOPE_SECONDS: dict[str, float] = {}
 
 
 def pytest_runtest_logreport(report):
-    SCOPE_SECONDS[test_order.scope(report.nodeid)] = SCOPE_SECONDS.get(test_order.scope(report.nodeid), 0) \
-        + report.duration
+    unit = test_order.scope(report.nodeid)
+    SCOPE_SECONDS[unit] = SCOPE_SECONDS.get(unit, 0) + report.duration
     properties = dict(getattr(report, "user_properties", []))
     if "notebook_seconds" in properties and report.when == "call":
         # a test that runs several notebooks itself (tests/conformance) names each one
