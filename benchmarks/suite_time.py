@@ -1,10 +1,12 @@
 """Whole-suite and per-notebook time: `make run` timed, slowest notebooks first.
 
-    .venv/bin/python benchmarks/suite_time.py [--jobs 2] [--budget 90] [NOTEBOOK ...]
+    .venv/bin/python benchmarks/suite_time.py [--jobs 2] [--budget 45] [NOTEBOOK ...]
 
-Runs tools/run_notebooks.py (every notebook offline, chapters in parallel) as a child
-process, then reads its build/results.json and prints the wall time, the notebook time
-summed, and each notebook's time with those over the budget (90 s by default) marked.
+First the machine: its CPUs, its load and a CPU probe (a fixed computation's time, which
+shows how fast a shared host is at the moment). Then it runs tools/run_notebooks.py (every
+notebook offline, chapters in parallel) as a child process, reads its build/results.json
+and prints the wall time, the notebook time summed, how busy the CPUs were, and each
+notebook's time with those over the budget (45 s by default) marked.
 The figures go to build/benchmarks/suite_time.json too. `make test` adds the unit tests
 to this; its own summary prints the same per-notebook table.
 
@@ -40,25 +42,35 @@ def main() -> int:
     parser.add_argument("--test-seconds", type=float, help="make test's time from a fresh clone")
     args = parser.parse_args()
 
+    probe = cpu_probe_seconds()
+    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, CPU probe {probe:.3f} s "
+          "(a fixed computation; on a shared host it shows how fast this machine is today)", flush=True)
+    busy_before = cpu_busy_seconds()
     started = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "tools.run_notebooks", "--jobs", str(args.jobs), *args.notebooks],
-                         cwd=ROOT, stdout=subprocess.DEVNULL)
+                         check=False, cwd=ROOT, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
+    busy = cpu_busy_seconds() - busy_before if busy_before is not None else None
     results = json.loads((ROOT / "build" / "results.json").read_text())
 
     slowest = sorted(results, key=lambda r: r["seconds"], reverse=True)
     over = [r for r in results if r["seconds"] > args.budget]
     print(f"{len(results)} notebooks, {os.cpu_count()} CPUs, --jobs {args.jobs}: "
-          f"{wall:.0f} s wall, {sum(r['seconds'] for r in results):.0f} s of notebook time")
+          f"{wall:.0f} s wall, {sum(r['seconds'] for r in results):.0f} s of notebook time"
+          + (f", the CPUs {busy / (wall * os.cpu_count()):.0%} busy" if busy is not None else ""))
     for r in slowest:
         flag = "  OVER BUDGET" if r in over else ("  FAILED" if r["error"] or r["leftovers"] else "")
         print(f"{r['seconds']:7.1f} s  {r['notebook']}{flag}")
     out = ROOT / "build" / "benchmarks" / "suite_time.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"wall_seconds": round(wall, 1), "jobs": args.jobs, "cpus": os.cpu_count(),
+                               "cpu_probe_seconds": round(probe, 3),
+                               "cpu_busy_seconds": None if busy is None else round(busy, 1),
                                "notebooks": {r["notebook"]: round(r["seconds"], 1) for r in results}}, indent=1))
-    now = {"make_run_wall_seconds": wall, "make_run_notebook_seconds": sum(r["seconds"] for r in results),
-           "slowest_notebook_seconds": slowest[0]["seconds"] if slowest else None,
+    whole = not args.notebooks  # only a run of every notebook is `make run`'s figure
+    now = {"make_run_wall_seconds": wall if whole else None,
+           "make_run_notebook_seconds": sum(r["seconds"] for r in results) if whole else None,
+           "slowest_notebook_seconds": slowest[0]["seconds"] if slowest and whole else None,
            "make_setup_seconds": args.setup_seconds, "make_test_seconds": args.test_seconds, **other_benchmarks()}
     print()
     print(comparison(json.loads((ROOT / "benchmarks" / "previous_round.json").read_text()), now))
@@ -67,6 +79,30 @@ def main() -> int:
         print("\nmake test's last run in this checkout (build/scope_seconds.json), seconds of work "
               "summed over its workers: " + ", ".join(f"{part} {seconds:.0f}" for part, seconds in split.items()))
     return run.returncode or (1 if over else 0)
+
+
+def cpu_probe_seconds(repeat: int = 5) -> float:
+    """The median time of a fixed pure-Python computation. The same code on the same machine
+    took 277 s one morning and 325 s that afternoon, with emulator_overhead.py's bare fit 0.15 s
+    then 0.21 s: the host's speed varies, and this figure says by how much between two runs."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i % 7
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def cpu_busy_seconds() -> float | None:
+    """CPU seconds spent by the whole machine so far (Linux's /proc/stat), or None elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 GOALS = [  # (figure, what it is, issue 19's goal)
@@ -96,8 +132,9 @@ def other_benchmarks() -> dict:
     if recordio and recordio.get("rows") == 1_000_000:
         found["recordio_export_1m_seconds"] = recordio["parallel"]["seconds"]
     clicks = read("spark_click_scale.json") or []
-    found.update({"spark_click_scale_1m_notebook_path_seconds": r.get("notebook_path_seconds")
-                  for r in clicks if r.get("rows") == 1_000_000})
+    for run in clicks:
+        if run.get("rows") == 1_000_000:
+            found["spark_click_scale_1m_notebook_path_seconds"] = run.get("notebook_path_seconds")
     overhead = read("emulator_overhead.json")
     if overhead:
         found["emulator_overhead_seconds"] = overhead.get("overhead_s")
