@@ -43,7 +43,8 @@ def main() -> int:
     args = parser.parse_args()
 
     probe = cpu_probe_seconds()
-    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, CPU probe {probe:.3f} s "
+    load = f"load {os.getloadavg()[0]:.2f}, " if hasattr(os, "getloadavg") else ""
+    print(f"machine: {os.cpu_count()} CPUs, {load}CPU probe {probe:.3f} s "
           "(a fixed computation; on a shared host it shows how fast this machine is today)", flush=True)
     busy_before = cpu_busy_seconds()
     started = time.perf_counter()
