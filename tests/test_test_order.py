@@ -27,6 +27,8 @@ def test_known_seconds_order_the_queue_and_unknown_scopes_count_their_tests(monk
     assert list(test_order.longest_first(queue)) == ["chapter13_clusters", "tests/test_new.py", "tests/test_iam.py"]
     (tmp_path / "last.json").write_text(json.dumps({"tests/test_iam.py": 99}))  # this checkout's own run wins
     assert list(test_order.longest_first(queue))[0] == "tests/test_iam.py"
+    # scopes this checkout never ran keep the snapshot's figure
+    assert list(test_order.longest_first(queue)) == ["tests/test_iam.py", "chapter13_clusters", "tests/test_new.py"]
 
 
 def test_a_partial_run_updates_only_what_it_ran(monkeypatch, tmp_path):

@@ -46,14 +46,14 @@ def has_sdk_check(code: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)  # every platform asks about every notebook
-def _code(notebook: Path) -> str:
+def notebook_code(notebook: Path) -> str:
     nb = nbformat.read(notebook, as_version=4)
     return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
 def kind(notebook: Path) -> str:
     """'spark', 'sagemaker' (AWS API calls, no Spark) or 'local' (neither)."""
-    modules = imported_modules(_code(notebook))
+    modules = imported_modules(notebook_code(notebook))
     if "pyspark" in modules:
         return "spark"
     if modules & {"sagemaker", "boto3", "course.sagemaker_setup"}:
@@ -143,7 +143,7 @@ def _first_error_cell(executed: Path) -> str | None:
 
 def judge(result, platform, log: Path, executed: Path) -> None:
     """Turn an SDK-v3 platform's run into pass/fail: it must stop at the SDK check, with the fix."""
-    if not platform.expect_sdk_stop or not has_sdk_check(_code(ROOT / result.notebook)):
+    if not platform.expect_sdk_stop or not has_sdk_check(notebook_code(ROOT / result.notebook)):
         return  # boto3-only notebooks need no SDK v2: they must simply pass
     text = log.read_text(errors="replace")
     failing = _first_error_cell(executed) or ""

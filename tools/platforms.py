@@ -220,7 +220,7 @@ def write_bytecode(platform: Platform) -> None:
 
     modules = set(KERNEL_MODULES)
     for notebook in matrix.notebooks_for(platform, discover([])):
-        modules |= matrix.imported_modules(matrix._code(notebook))
+        modules |= matrix.imported_modules(matrix.notebook_code(notebook))
     code = ("import importlib\nfor name in %r:\n    try:\n        importlib.import_module(name)\n"
             "    except Exception:\n        pass\n" % sorted(modules))
     subprocess.run([str(platform.venv / "bin" / "python"), "-c", code], cwd=platform.venv, capture_output=True,

@@ -8,8 +8,8 @@ pytest-xdist's own order (most tests first) the platform matrix, a few long test
 and one worker waited over two minutes for the other.
 
 The seconds come from this checkout's last run (build/scope_seconds.json, written at the end
-of every `make test`), else from the snapshot committed in tests/scope_seconds.json (a fresh
-clone), else from the number of tests. They only order the work; a wrong figure costs time,
+of every `make test`), else from the snapshot committed in tests/scope_seconds.json (all of a
+fresh clone's), else from the number of tests. They only order the work; a wrong figure costs time,
 never a result.
 
     python -m tools.test_order snapshot   copy this checkout's last figures to tests/
@@ -35,12 +35,14 @@ def scope(nodeid: str) -> str:
 
 
 def known_seconds() -> dict[str, float]:
-    for source in (LAST_RUN, SNAPSHOT):
+    """The committed snapshot, overridden by this checkout's last run where it ran a scope."""
+    seconds: dict[str, float] = {}
+    for source in (SNAPSHOT, LAST_RUN):
         try:
-            return json.loads(source.read_text())
+            seconds.update(json.loads(source.read_text()))
         except (OSError, ValueError):
             continue
-    return {}
+    return seconds
 
 
 def longest_first(workqueue: "OrderedDict[str, dict]") -> "OrderedDict[str, dict]":
