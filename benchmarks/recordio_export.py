@@ -119,6 +119,13 @@ def main() -> int:
     parser.add_argument("--skip-collect", action="store_true", help="time only the parallel export")
     args = parser.parse_args()
 
+    import boto3
+
+    aws = boto3.session.Session()
+    if aws.region_name is None or aws.get_credentials() is None:  # else the SDK fails deep in Session()
+        parser.exit(2, "recordio_export.py writes to S3, and this shell has no AWS region or credentials. "
+                       "Offline:\n  python -m localaws run -- python benchmarks/recordio_export.py "
+                       f"{' '.join(sys.argv[1:])}\n")
     import sagemaker
     from pyspark.sql import SparkSession
 
