@@ -6,8 +6,8 @@
 PYTHON ?= python3
 # pytest-xdist workers for make test: chapters run side by side, each chapter in order on one worker.
 # One more than the 2 cores of CI's machine: a notebook's test waits now and then (a kernel
-# starting, the SDK's polls), and a third worker fills those gaps (CPUs 98 % busy instead of
-# about 85 %; on 2026-12-07 the tests took 708 s instead of 820 s: README, Benchmarks).
+# starting, the SDK's polls), and a third worker fills those gaps (CPUs 95 % busy instead of
+# about 88 %; from a fresh clone on 2026-12-07 the tests took 742 s instead of 820 s).
 TEST_WORKERS ?= 3
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
