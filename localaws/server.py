@@ -62,8 +62,10 @@ class HttpServer:
         guard = BrowserGuard(app)
         self._server = make_server(host, port, guard, threaded=True, request_handler=request_handler)
         guard.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="localaws-http")
+        # serve_forever notices shutdown() only every poll_interval (0.5 s by default): with two
+        # servers that was up to 1 s of the 3 s `serve` has to stop in after SIGINT/SIGTERM
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True, name="localaws-http")
 
     @property
     def url(self) -> str:
